@@ -1,0 +1,80 @@
+"""The one place a service's errors become gRPC statuses.
+
+The status details carry the error's sentence, and the trailing metadata key
+`gatehouse-error-code` its machine-readable code, which the gateway maps to HTTP.
+"""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+
+from gatehouse.errors import GatehouseError
+
+ERROR_CODE_KEY = "gatehouse-error-code"
+log = structlog.get_logger(__name__)
+
+StatusMap = dict[type[GatehouseError], grpc.StatusCode]
+
+
+def status_for(error: GatehouseError, mapping: StatusMap) -> grpc.StatusCode:
+    """The status of the nearest mapped class in the error's ancestry (default INVALID_ARGUMENT)."""
+    for cls in type(error).__mro__:
+        if cls in mapping:
+            return mapping[cls]
+    return grpc.StatusCode.INVALID_ARGUMENT
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Turns GatehouseError raised by any handler into a status with the error's sentence."""
+
+    def __init__(self, mapping: StatusMap):
+        self._mapping = mapping
+
+    async def intercept_service(self, continuation, handler_call_details):
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return None
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(handler.stream_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+    def _wrap_unary(self, behaviour):
+        async def wrapped(request, context):
+            try:
+                return await behaviour(request, context)
+            except GatehouseError as error:
+                await self._abort(context, error)
+
+        return wrapped
+
+    def _wrap_stream(self, behaviour):
+        async def wrapped(request, context):
+            try:
+                async for response in behaviour(request, context):
+                    yield response
+            except GatehouseError as error:
+                await self._abort(context, error)
+
+        return wrapped
+
+    async def _abort(self, context, error: GatehouseError):
+        status = status_for(error, self._mapping)
+        log.info("grpc.refused", error_code=error.code, status=status.name, reason=error.message)
+        await context.abort(status, error.message, trailing_metadata=((ERROR_CODE_KEY, error.code),))

@@ -1,0 +1,130 @@
+"""Durable JetStream consumers whose handlers are idempotent by event id.
+
+The handled event ids are recorded in the consumer's own database, in the same transaction
+as the handler's changes; the message is acknowledged only after that commit. A redelivery
+(after a crash, a restart of NATS or of the service) is therefore recognised and skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import nats
+import sqlalchemy as sa
+import structlog
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.store import EventStore
+from gatehouse.messaging.jetstream import SUBJECT_ROOT, ensure_stream
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncConnection, envelope_pb2.EventEnvelope], Awaitable[None]]
+
+
+class DurableConsumer:
+    """Feeds every event on `filter_subject` to `handler`, in batches, exactly once in effect."""
+
+    def __init__(
+        self,
+        nc,
+        engine: AsyncEngine,
+        store: EventStore,
+        name: str,
+        handler: Handler,
+        stream: str,
+        filter_subject: str = f"{SUBJECT_ROOT}.>",
+        batch_size: int = 100,
+        replicas: int = 1,
+    ):
+        self._nc = nc
+        self._engine = engine
+        self._processed = store.processed
+        self.name = name
+        self._handler = handler
+        self._stream = stream
+        self._filter = filter_subject
+        self._batch_size = batch_size
+        self._replicas = replicas
+        self._stopping = False
+        self.handled = 0
+
+    async def run(self) -> None:
+        """Consumes until stop(); survives broker restarts by re-subscribing."""
+        while not self._stopping:
+            try:
+                subscription = await self._subscribe()
+                await self._consume(subscription)
+            except Exception as error:  # broker away or consumer lost: subscribe again
+                if self._stopping:
+                    break
+                log.warning("consumer.resubscribe", consumer=self.name, error=repr(error))
+                await asyncio.sleep(0.5)
+
+    async def stop(self) -> None:
+        self._stopping = True
+
+    async def _subscribe(self):
+        js = self._nc.jetstream(timeout=3)
+        await ensure_stream(js, self._stream, self._replicas)
+        return await js.pull_subscribe(
+            self._filter,
+            durable=self.name,
+            stream=self._stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                max_ack_pending=10_000,
+            ),
+        )
+
+    async def _consume(self, subscription) -> None:
+        while not self._stopping:
+            try:
+                messages = await subscription.fetch(self._batch_size, timeout=1)
+            except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                continue
+            await self._handle_batch(messages)
+
+    async def _handle_batch(self, messages) -> None:
+        try:
+            async with self._engine.begin() as connection:
+                for message in messages:
+                    await self._handle_one(connection, message)
+        except Exception:
+            # One bad event must not hold the others back: retry them one at a time.
+            await self._handle_singly(messages)
+            return
+        for message in messages:
+            await message.ack()
+
+    async def _handle_singly(self, messages) -> None:
+        for message in messages:
+            try:
+                async with self._engine.begin() as connection:
+                    await self._handle_one(connection, message)
+            except Exception:
+                log.exception("consumer.handler_failed", consumer=self.name, subject=message.subject)
+                await message.nak(delay=5)
+                continue
+            await message.ack()
+
+    async def _handle_one(self, connection: AsyncConnection, message) -> None:
+        envelope = envelope_pb2.EventEnvelope.FromString(message.data)
+        if await self._already_handled(connection, envelope.event_id):
+            return
+        await self._handler(connection, envelope)
+        await connection.execute(
+            sa.insert(self._processed).values(consumer=self.name, event_id=envelope.event_id)
+        )
+        self.handled += 1
+
+    async def _already_handled(self, connection: AsyncConnection, event_id: str) -> bool:
+        query = sa.select(sa.literal(1)).where(
+            self._processed.c.consumer == self.name, self._processed.c.event_id == event_id
+        )
+        return (await connection.execute(query)).first() is not None

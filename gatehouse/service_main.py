@@ -1,0 +1,21 @@
+"""`python -m services.<name>`: run one service process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from gatehouse import logging as gatehouse_logging
+from gatehouse.grpc_runtime.server import ServiceProcess, serve
+from gatehouse.settings import Settings, load
+
+
+def run_service(name: str, bootstrap: Callable[[Settings], ServiceProcess]) -> None:
+    """Configures logging, builds the service with `bootstrap` inside the loop, serves."""
+    log = gatehouse_logging.configure(name)
+
+    async def main() -> None:
+        process = bootstrap(load())
+        await serve(process, log)
+
+    asyncio.run(main())

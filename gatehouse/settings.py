@@ -1,0 +1,96 @@
+"""Configuration read from the environment, once, at each process's entry point."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("identity", "mfa", "tokens", "uploads", "audit")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a Gatehouse process needs to know about where it runs."""
+
+    data_dir: Path
+    port: int
+    origin: str
+    nats_url: str
+    database_url: str
+    service_database_urls: dict[str, str]
+    service_addresses: dict[str, str]
+    require_2fa: bool
+    token_prefix: str
+    stream_name: str
+    stream_replicas: int
+
+    def database_url_for(self, service: str) -> str:
+        """The SQLAlchemy URL of `service`'s own database.
+
+        A per-service URL wins; otherwise a shared PostgreSQL URL gets one database
+        per service (`<name>_<service>`); otherwise a SQLite file under the data directory.
+        """
+        if service in self.service_database_urls:
+            return self.service_database_urls[service]
+        if self.database_url:
+            base, _, name = self.database_url.rpartition("/")
+            return f"{base}/{name}_{service}"
+        return f"sqlite:///{self.data_dir / f'{service}.db'}"
+
+    def address_of(self, service: str) -> str:
+        """The gRPC address `service` listens on and clients dial."""
+        return self.service_addresses[service]
+
+    def secret(self, name: str) -> bytes:
+        """A 32-byte secret from GATEHOUSE_<NAME>_KEY (hex), else kept in the data directory.
+
+        The file is created on first use with mode 0600 so a fresh `make run` needs no set-up.
+        """
+        from_env = os.environ.get(f"GATEHOUSE_{name.upper()}_KEY")
+        if from_env:
+            return bytes.fromhex(from_env)
+        path = self.data_dir / "secrets" / f"{name}.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return bytes.fromhex(path.read_text().strip())
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() not in {"0", "false", "no", "off"}
+
+
+def load(environ: dict[str, str] | None = None) -> Settings:
+    """Builds Settings from environment variables (see README for the list)."""
+    env = dict(os.environ if environ is None else environ)
+    data_dir = Path(env.get("GATEHOUSE_DATA", "var")).resolve()
+    port = int(env.get("GATEHOUSE_PORT", "8080"))
+    run_dir = data_dir / "run"
+    addresses = {
+        name: env.get(f"GATEHOUSE_{name.upper()}_ADDRESS", f"unix:{run_dir / f'{name}.sock'}")
+        for name in SERVICES
+    }
+    database_urls = {
+        name: env[f"GATEHOUSE_{name.upper()}_DATABASE_URL"]
+        for name in SERVICES
+        if env.get(f"GATEHOUSE_{name.upper()}_DATABASE_URL")
+    }
+    return Settings(
+        data_dir=data_dir,
+        port=port,
+        origin=env.get("GATEHOUSE_ORIGIN", f"http://localhost:{port}").rstrip("/"),
+        nats_url=env.get("GATEHOUSE_NATS_URL", ""),
+        database_url=env.get("GATEHOUSE_DATABASE_URL", ""),
+        service_database_urls=database_urls,
+        service_addresses=addresses,
+        require_2fa=_flag(env.get("GATEHOUSE_REQUIRE_2FA"), True),
+        token_prefix=env.get("GATEHOUSE_TOKEN_PREFIX", "gatehouse-"),
+        stream_name=env.get("GATEHOUSE_STREAM", "GATEHOUSE_EVENTS"),
+        stream_replicas=int(env.get("GATEHOUSE_STREAM_REPLICAS", "1")),
+    )

@@ -1,0 +1,81 @@
+"""Read models of the identity service, read and written inside a unit of work's transaction."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.identity.v1 import identity_pb2
+from services.identity.adapters.tables import credentials, sessions, users
+
+
+def _user_message(row) -> identity_pb2.User:
+    return identity_pb2.User(
+        user_id=row.user_id,
+        username=row.username,
+        email=row.email,
+        email_verified=row.email_verified,
+        state=row.state,
+        created_at_us=row.created_at_us,
+    )
+
+
+async def find_user(connection: AsyncConnection, *, user_id: str = "", username: str = ""):
+    """The user by id or (case-insensitive) username, or None."""
+    query = sa.select(users)
+    query = query.where(users.c.user_id == user_id) if user_id else query.where(
+        users.c.username_key == username.lower()
+    )
+    row = (await connection.execute(query)).first()
+    return _user_message(row) if row else None
+
+
+async def email_in_use(connection: AsyncConnection, email: str) -> bool:
+    query = sa.select(users.c.user_id).where(users.c.email_key == email.lower())
+    return (await connection.execute(query)).first() is not None
+
+
+async def add_user(connection: AsyncConnection, user: identity_pb2.User, password_hash: str) -> None:
+    await connection.execute(
+        sa.insert(users).values(
+            user_id=user.user_id,
+            username=user.username,
+            username_key=user.username.lower(),
+            email=user.email,
+            email_key=user.email.lower(),
+            email_verified=user.email_verified,
+            state=user.state,
+            created_at_us=user.created_at_us,
+        )
+    )
+    await connection.execute(sa.insert(credentials).values(user_id=user.user_id, password_hash=password_hash))
+
+
+async def password_hash_of(connection: AsyncConnection, user_id: str) -> str | None:
+    query = sa.select(credentials.c.password_hash).where(credentials.c.user_id == user_id)
+    return (await connection.execute(query)).scalar()
+
+
+async def set_password_hash(connection: AsyncConnection, user_id: str, password_hash: str) -> None:
+    await connection.execute(
+        sa.update(credentials).where(credentials.c.user_id == user_id).values(password_hash=password_hash)
+    )
+
+
+async def add_session(connection: AsyncConnection, **values) -> None:
+    await connection.execute(sa.insert(sessions).values(**values))
+
+
+async def find_session(connection: AsyncConnection, id_hash: str):
+    query = sa.select(sessions).where(sessions.c.id_hash == id_hash)
+    return (await connection.execute(query)).first()
+
+
+async def touch_session(connection: AsyncConnection, id_hash: str, now_us: int) -> None:
+    await connection.execute(
+        sa.update(sessions).where(sessions.c.id_hash == id_hash).values(last_seen_us=now_us)
+    )
+
+
+async def remove_session(connection: AsyncConnection, id_hash: str) -> None:
+    await connection.execute(sa.delete(sessions).where(sessions.c.id_hash == id_hash))

@@ -1,0 +1,44 @@
+"""The identity database: the shared event store plus its read models and secrets."""
+
+import sqlalchemy as sa
+
+from gatehouse.eventstore.store import EventStore
+
+metadata = sa.MetaData()
+store = EventStore("identity", metadata)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(50), nullable=False),
+    sa.Column("username_key", sa.String(50), nullable=False, unique=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("email_key", sa.String(254), nullable=False, unique=True),
+    sa.Column("email_verified", sa.Boolean, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+)
+
+# Password hashes are kept out of events: events travel to NATS and the audit log.
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),
+)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    # SHA-256 of the random session id: a database dump cannot be replayed as cookies.
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("second_factor_verified", sa.Boolean, nullable=False),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("last_seen_us", sa.BigInteger, nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("user_agent", sa.Text, nullable=False),
+)

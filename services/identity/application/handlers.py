@@ -1,0 +1,212 @@
+"""Use cases of the identity service: one small async function per command."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+
+from gatehouse.common.v1 import common_pb2
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.store import actor_from, now_us
+from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
+from gatehouse.events.v1 import identity_pb2 as events
+from gatehouse.identity.v1 import identity_pb2
+from services.identity.adapters import repository
+from services.identity.adapters.mfa_client import SecondFactors
+from services.identity.adapters.passwords import Argon2Passwords
+from services.identity.adapters.session_tokens import SessionTokens
+from services.identity.domain import model
+from services.identity.domain.errors import (
+    EmailTaken,
+    InvalidCredentials,
+    InvalidEmail,
+    SessionInvalid,
+    UserNotFound,
+    UsernameTaken,
+)
+
+WRONG_CREDENTIALS = "The username or password is incorrect."
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    units: UnitOfWorkFactory
+    passwords: Argon2Passwords
+    session_tokens: SessionTokens
+    second_factors: SecondFactors
+    idle_timeout_us: int = 12 * 3600 * 1_000_000
+
+
+def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
+    return envelope_pb2.Subjects(user_id=user.user_id, username=user.username)
+
+
+def _normalized_email(address: str) -> str:
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise InvalidEmail(f"The e-mail address is invalid: {error}") from error
+
+
+async def create_user(deps: Dependencies, request: identity_pb2.CreateUserRequest) -> identity_pb2.User:
+    """Opens an account. Raises InvalidUsername, InvalidEmail, UnacceptablePassword,
+    UsernameTaken or EmailTaken."""
+    model.check_username(request.username)
+    model.check_password_length(request.password)
+    email = _normalized_email(request.email)
+    password_hash = await deps.passwords.hash(request.password)
+    user = identity_pb2.User(
+        user_id=str(uuid.uuid4()),
+        username=request.username,
+        email=email,
+        email_verified=request.email_verified,
+        state="active",
+        created_at_us=now_us(),
+    )
+    created_by = "operator" if request.actor.operator else "registration"
+
+    async def handle(unit):
+        if await repository.find_user(unit.connection, username=user.username):
+            raise UsernameTaken(f"The username '{user.username}' is already taken.")
+        if await repository.email_in_use(unit.connection, email):
+            raise EmailTaken("This e-mail address is already used by another account.")
+        command = model.CreateUser(user.user_id, user.username, email, user.email_verified, created_by)
+        actor = actor_from(request.context, request.actor)
+        await unit.record(model.stream_of(user.user_id), 0, model.create(command), actor, _subjects(user))
+        await repository.add_user(unit.connection, user, password_hash)
+        return user
+
+    return await deps.units.run(handle)
+
+
+async def get_user(deps: Dependencies, request: identity_pb2.GetUserRequest) -> identity_pb2.User:
+    """A user by id or username. Raises UserNotFound."""
+    async with deps.units() as unit:
+        user = await repository.find_user(unit.connection, user_id=request.user_id, username=request.username)
+    if user is None:
+        raise UserNotFound("No such user.")
+    return user
+
+
+async def login(deps: Dependencies, request: identity_pb2.LoginRequest) -> identity_pb2.LoginResponse:
+    """Checks the password and opens a session. Raises InvalidCredentials or AccountLocked;
+    a failure is recorded (on the user's stream, or the client IP's for unknown usernames)."""
+    async with deps.units() as unit:
+        user = await repository.find_user(unit.connection, username=request.username)
+        stored_hash = await repository.password_hash_of(unit.connection, user.user_id) if user else None
+    matches = await deps.passwords.verify(stored_hash, request.password)
+    if user is None:
+        await _record_unknown_user(deps, request)
+        raise InvalidCredentials(WRONG_CREDENTIALS)
+    methods = await deps.second_factors.methods_of(user.user_id) if matches else []
+    token = deps.session_tokens.mint()
+    session_id = secrets.token_hex(8)
+    outcome = await deps.units.run(
+        lambda unit: _record_login(deps, unit, request, user, matches, token, session_id, methods)
+    )
+    if outcome is None:
+        raise InvalidCredentials(WRONG_CREDENTIALS)
+    return identity_pb2.LoginResponse(session=outcome, session_token=token)
+
+
+async def _record_login(deps, unit, request, user, matches, token, session_id, methods):
+    history = await unit.load(model.stream_of(user.user_id))
+    state = model.fold(history)
+    new_events = model.login(state, matches, session_id, methods)
+    actor = actor_from(request.context, common_pb2.Principal(user_id=user.user_id, username=user.username))
+    await unit.record(model.stream_of(user.user_id), state.version, new_events, actor, _subjects(user))
+    if not matches:
+        return None
+    return await _open_session(deps, unit, request.context, user, token, session_id, methods)
+
+
+async def _open_session(deps, unit, context, user, token, session_id, methods) -> identity_pb2.Session:
+    now = now_us()
+    session = identity_pb2.Session(
+        session_id=session_id,
+        user=user,
+        second_factor_verified=not methods,
+        second_factor_methods=methods,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at_us=now,
+        expires_at_us=now + deps.idle_timeout_us,
+    )
+    await repository.add_session(
+        unit.connection,
+        id_hash=deps.session_tokens.id_hash(token),
+        session_id=session_id,
+        user_id=user.user_id,
+        second_factor_verified=session.second_factor_verified,
+        csrf_token=session.csrf_token,
+        created_at_us=now,
+        last_seen_us=now,
+        ip_address=context.ip_address,
+        user_agent=context.user_agent,
+    )
+    return session
+
+
+async def _record_unknown_user(deps: Dependencies, request: identity_pb2.LoginRequest) -> None:
+    # PyPI drops these; we keep them on the client address's stream (warehouse #6447).
+    failed = events.LoginFailed(username=request.username[:100], reason="unknown_username")
+    stream = "ip-" + hashlib.sha256(request.context.ip_address.encode()).hexdigest()[:32]
+    actor = actor_from(request.context)
+
+    async def handle(unit):
+        await unit.record(stream, None, [failed], actor, envelope_pb2.Subjects())
+
+    await deps.units.run(handle)
+
+
+async def get_session(deps: Dependencies, request: identity_pb2.GetSessionRequest) -> identity_pb2.Session:
+    """The live session behind a cookie value. Raises SessionInvalid (forged, unknown, idle)."""
+    id_hash = deps.session_tokens.id_hash(request.session_token)
+    if id_hash is None:
+        raise SessionInvalid("You are not logged in.")
+
+    async def handle(unit):
+        row = await repository.find_session(unit.connection, id_hash)
+        now = now_us()
+        if row is None or now - row.last_seen_us > deps.idle_timeout_us:
+            raise SessionInvalid("Your session has expired; log in again.")
+        user = await repository.find_user(unit.connection, user_id=row.user_id)
+        if user is None or user.state != "active":
+            raise SessionInvalid("You are not logged in.")
+        await repository.touch_session(unit.connection, id_hash, now)
+        return _session_message(row, user, now + deps.idle_timeout_us)
+
+    return await deps.units.run(handle)
+
+
+def _session_message(row, user, expires_at_us) -> identity_pb2.Session:
+    return identity_pb2.Session(
+        session_id=row.session_id,
+        user=user,
+        second_factor_verified=row.second_factor_verified,
+        csrf_token=row.csrf_token,
+        created_at_us=row.created_at_us,
+        expires_at_us=expires_at_us,
+    )
+
+
+async def logout(deps: Dependencies, request: identity_pb2.LogoutRequest) -> None:
+    """Ends the session server-side; an unknown or already ended session is not an error."""
+    id_hash = deps.session_tokens.id_hash(request.session_token)
+    if id_hash is None:
+        return
+
+    async def handle(unit):
+        row = await repository.find_session(unit.connection, id_hash)
+        if row is None:
+            return
+        user = await repository.find_user(unit.connection, user_id=row.user_id)
+        ended = events.SessionEnded(user_id=row.user_id, session_id=row.session_id, reason="logout")
+        actor = actor_from(request.context, common_pb2.Principal(user_id=user.user_id, username=user.username))
+        await unit.record(model.stream_of(row.user_id), None, [ended], actor, _subjects(user))
+        await repository.remove_session(unit.connection, id_hash)
+
+    await deps.units.run(handle)

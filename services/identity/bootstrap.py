@@ -1,0 +1,46 @@
+"""The identity service's composition root: the only place concrete adapters are chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gatehouse.grpc_runtime.channels import open_channel
+from gatehouse.grpc_runtime.server import ServiceProcess
+from gatehouse.identity.v1 import identity_pb2_grpc
+from gatehouse.service_runtime import build_runtime
+from gatehouse.settings import Settings
+from services.identity.adapters.mfa_client import GrpcSecondFactors
+from services.identity.adapters.passwords import Argon2Passwords
+from services.identity.adapters.session_tokens import SessionTokens
+from services.identity.adapters.tables import metadata, store
+from services.identity.application.handlers import Dependencies
+from services.identity.entrypoints.grpc_server import STATUS_OF_ERROR, IdentityServicer
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+def bootstrap(settings: Settings) -> ServiceProcess:
+    """Builds the identity process from settings."""
+    runtime = build_runtime(settings, "identity", metadata, store, MIGRATIONS)
+    mfa_channel = open_channel(settings, "mfa")
+    deps = Dependencies(
+        units=runtime.units,
+        passwords=Argon2Passwords(),
+        session_tokens=SessionTokens(settings.secret("session")),
+        second_factors=GrpcSecondFactors(mfa_channel),
+    )
+
+    def register(server):
+        identity_pb2_grpc.add_IdentityServiceServicer_to_server(IdentityServicer(deps), server)
+
+    async def close_channel():
+        await mfa_channel.close()
+
+    return ServiceProcess(
+        name="gatehouse.identity.v1.IdentityService",
+        address=settings.address_of("identity"),
+        register=register,
+        errors=STATUS_OF_ERROR,
+        background=[runtime.relay.run],
+        on_stop=[runtime.close, close_channel],
+    )

@@ -1,0 +1,47 @@
+"""The IdentityService gRPC API; each method delegates to one handler."""
+
+from __future__ import annotations
+
+import grpc
+
+from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
+from services.identity.application import handlers
+from services.identity.domain import errors
+
+# The one place identity errors become gRPC statuses.
+STATUS_OF_ERROR = {
+    errors.IdentityError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.UsernameTaken: grpc.StatusCode.ALREADY_EXISTS,
+    errors.EmailTaken: grpc.StatusCode.ALREADY_EXISTS,
+    errors.UserNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.InvalidCredentials: grpc.StatusCode.UNAUTHENTICATED,
+    errors.SessionInvalid: grpc.StatusCode.UNAUTHENTICATED,
+    errors.AccountLocked: grpc.StatusCode.PERMISSION_DENIED,
+}
+
+
+class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
+    def __init__(self, deps: handlers.Dependencies):
+        self._deps = deps
+
+    async def CreateUser(self, request, context):
+        """Creates a user (see handlers.create_user for the errors)."""
+        user = await handlers.create_user(self._deps, request)
+        return identity_pb2.CreateUserResponse(user=user)
+
+    async def GetUser(self, request, context):
+        """Looks a user up; NOT_FOUND when there is none."""
+        return identity_pb2.GetUserResponse(user=await handlers.get_user(self._deps, request))
+
+    async def Login(self, request, context):
+        """Password step of a login; UNAUTHENTICATED on a wrong username or password."""
+        return await handlers.login(self._deps, request)
+
+    async def GetSession(self, request, context):
+        """Resolves a cookie value; UNAUTHENTICATED when it is not a live session."""
+        return identity_pb2.GetSessionResponse(session=await handlers.get_session(self._deps, request))
+
+    async def Logout(self, request, context):
+        """Ends a session."""
+        await handlers.logout(self._deps, request)
+        return identity_pb2.LogoutResponse()
