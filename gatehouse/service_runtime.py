@@ -35,6 +35,10 @@ class NatsLink:
                 self._client = await connect(self._settings.nats_url, self._name)
         return self._client
 
+    def connected(self) -> bool:
+        """Whether the connection is up right now."""
+        return self._client is not None and self._client.is_connected
+
     async def drain(self) -> None:
         """Flushes pending messages and closes the connection."""
         if self._client is not None and self._client.is_connected:

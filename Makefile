@@ -1,0 +1,45 @@
+# The two commands a new user needs: `make run` and `make test`. Each does its own set-up.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PROTOS := $(shell find proto -name '*.proto')
+GENERATED := gatehouse/events/v1/envelope_pb2.py
+BUF := .tools/node_modules/.bin/buf
+
+.PHONY: setup run test test-unit test-integration lint-proto bench clean
+
+setup: $(STAMP) $(GENERATED)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $(STAMP)
+
+# Python code for the protos is generated, never committed (see .gitignore).
+$(GENERATED): $(PROTOS) $(STAMP)
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=. --grpc_python_out=. --pyi_out=. $(PROTOS)
+	@touch $(GENERATED)
+
+# buf (npm package @bufbuild/buf) lints the protos when npm is available.
+$(BUF):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf >/dev/null 2>&1 || echo "npm or @bufbuild/buf unavailable: proto lint will be skipped"
+
+lint-proto: $(BUF)
+	cd proto && ../$(BUF) lint
+
+run: setup
+	$(PY) -m gatehouse.supervisor
+
+test: setup $(BUF)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-unit: setup
+	$(PY) -m pytest -q -p no:cacheprovider -m "not integration"
+
+test-integration: setup
+	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+clean:
+	rm -rf $(VENV) .tools var

@@ -1,0 +1,53 @@
+"""The gateway application: `init_app(settings)` is shared by `main` and the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import structlog
+from aiohttp import web
+
+from gatehouse.service_runtime import NatsLink
+from gatehouse.settings import Settings
+from gateway.clients import open_clients
+from gateway.errors import error_middleware
+from gateway.keys import CLIENTS, NATS, SETTINGS
+from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
+
+MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler):
+    """Binds a request id (from X-Request-Id or new) to the logs and echoes it back."""
+    request["request_id"] = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+    structlog.contextvars.bind_contextvars(request_id=request["request_id"])
+    try:
+        response = await handler(request)
+    finally:
+        structlog.contextvars.unbind_contextvars("request_id")
+    response.headers["X-Request-Id"] = request["request_id"]
+    return response
+
+
+async def _services(app: web.Application):
+    settings = app[SETTINGS]
+    app[CLIENTS] = open_clients(settings)
+    link = NatsLink(settings, "gatehouse-gateway")
+    app[NATS] = link
+    connecting = asyncio.create_task(link.client())  # /healthz says "down" until it connects
+    yield
+    connecting.cancel()
+    await link.drain()
+    await app[CLIENTS].close()
+
+
+def init_app(settings: Settings) -> web.Application:
+    """Builds the aiohttp application for `settings`."""
+    app = web.Application(middlewares=[request_id_middleware, error_middleware], client_max_size=MAX_BODY)
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_services)
+    for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages):
+        app.add_routes(module.routes)
+    return app

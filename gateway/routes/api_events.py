@@ -1,0 +1,78 @@
+"""Security logs: /api/v1/users/{username}/events and /api/v1/projects/{name}/events.
+
+The audit service decides who may read what; the gateway only says who is asking.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from gatehouse.audit.v1 import audit_pb2
+from gatehouse.tokens.v1 import tokens_pb2
+from gateway.auth import caller_for
+from gateway.errors import BadRequest
+from gateway.keys import CLIENTS
+from gateway.timestamps import format_rfc3339, parse_rfc3339
+
+routes = web.RouteTableDef()
+
+
+def event_json(event: audit_pb2.SecurityEvent) -> dict:
+    """One security event in the JSON API's shape."""
+    return {
+        "id": event.id,
+        "tag": event.tag,
+        "time": format_rfc3339(event.time_us),
+        "actor": {"user": event.actor.user or None, "token_id": event.actor.token_id or None},
+        "ip_address": event.ip_address,
+        "user_agent": event.user_agent,
+        "additional": json.loads(event.additional_json or "{}"),
+        "hash": event.hash,
+        "prev_hash": event.prev_hash,
+    }
+
+
+def _filter(request: web.Request, **subject) -> audit_pb2.EventFilter:
+    query = request.query
+    event_filter = audit_pb2.EventFilter(type=query.get("type", ""), ip_address=query.get("ip", ""), **subject)
+    if "since" in query:
+        event_filter.since_us = parse_rfc3339(query["since"], "since")
+    if "until" in query:
+        event_filter.until_us = parse_rfc3339(query["until"], "until")
+    return event_filter
+
+
+def _limit(request: web.Request) -> int:
+    try:
+        return int(request.query.get("limit", "50"))
+    except ValueError as error:
+        raise BadRequest("The parameter 'limit' must be a number.") from error
+
+
+async def _query(request: web.Request, caller, event_filter) -> web.Response:
+    answer = await request.app[CLIENTS].audit.QueryEvents(
+        audit_pb2.QueryEventsRequest(
+            caller=caller.principal, filter=event_filter, cursor=request.query.get("cursor", ""), limit=_limit(request)
+        ),
+        timeout=10,
+    )
+    return web.json_response(
+        {"events": [event_json(event) for event in answer.events], "next": answer.next_cursor or None}
+    )
+
+
+@routes.get("/api/v1/users/{username}/events")
+async def user_events(request: web.Request) -> web.Response:
+    """A user's security log, newest first."""
+    caller = await caller_for(request)
+    return await _query(request, caller, _filter(request, user=request.match_info["username"]))
+
+
+@routes.get("/api/v1/projects/{name}/events")
+async def project_events(request: web.Request) -> web.Response:
+    """A project's security log, newest first; API tokens need the read-audit action."""
+    name = request.match_info["name"]
+    caller = await caller_for(request, tokens_pb2.Operation(project=name, action="read-audit"))
+    return await _query(request, caller, _filter(request, project=name))

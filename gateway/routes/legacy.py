@@ -1,0 +1,72 @@
+"""POST /legacy/: the upload API twine speaks, streamed to the uploads service.
+
+The multipart body is read part by part; the file is never held in memory: its chunks
+go straight into the gRPC client stream. The uploads service validates and decides.
+"""
+
+from __future__ import annotations
+
+from aiohttp import BodyPartReader, web
+
+from gatehouse.uploads.v1 import uploads_pb2
+from gateway.auth import basic_credentials, bearer_token, request_context
+from gateway.errors import BadRequest, Forbidden, NotLoggedIn
+from gateway.keys import CLIENTS
+
+routes = web.RouteTableDef()
+CHUNK = 64 * 1024
+MAX_FIELD = 1024 * 1024  # a description may be long, but not this long
+
+
+def _presented_token(request: web.Request) -> str:
+    credentials = basic_credentials(request)
+    if credentials is not None:
+        username, password = credentials
+        if username != "__token__":
+            raise Forbidden(
+                "Username/password authentication is not supported. "
+                "Use an API token with the username __token__."
+            )
+        return password
+    token = bearer_token(request)
+    if not token:
+        raise NotLoggedIn("Authentication is required: use __token__ as the username and an API token as the password.")
+    return token
+
+
+async def _read_header(request: web.Request, reader) -> tuple[uploads_pb2.UploadHeader, BodyPartReader]:
+    fields: dict[str, list[str]] = {}
+    file_fields: list[str] = []
+    while (part := await reader.next()) is not None:
+        if part.filename is not None and part.name == "content":
+            header = uploads_pb2.UploadHeader(filename=part.filename, file_fields=file_fields)
+            header.fields.extend(uploads_pb2.FormField(name=k, values=v) for k, v in fields.items())
+            return header, part
+        if part.filename is not None:
+            file_fields.append(part.name or "")
+            await part.release()
+            continue
+        raw = await part.read(decode=True)
+        if len(raw) > MAX_FIELD:
+            raise BadRequest(f"The form field '{part.name}' is too large.")
+        fields.setdefault(part.name or "", []).append(raw.decode("utf-8", "replace"))
+    raise BadRequest("Upload payload does not have a file.")
+
+
+async def _stream(header: uploads_pb2.UploadHeader, part: BodyPartReader):
+    yield uploads_pb2.UploadRequest(header=header)
+    while chunk := await part.read_chunk(CHUNK):
+        yield uploads_pb2.UploadRequest(chunk=chunk)
+
+
+@routes.post("/legacy/")
+async def upload(request: web.Request) -> web.Response:
+    """Accepts one distribution file (twine's `file_upload`)."""
+    token = _presented_token(request)
+    if not request.content_type.startswith("multipart/"):
+        raise BadRequest("The upload must be a multipart/form-data request.")
+    header, content = await _read_header(request, await request.multipart())
+    header.token = token
+    header.context.CopyFrom(request_context(request))
+    answer = await request.app[CLIENTS].uploads.Upload(_stream(header, content), timeout=3600)
+    return web.Response(text=f"OK: {answer.filename} ({answer.outcome})\n")

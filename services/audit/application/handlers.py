@@ -1,0 +1,140 @@
+"""Use cases of the audit service: query, tail and verify the security logs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from packaging.utils import canonicalize_name
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from gatehouse.audit.v1 import audit_pb2
+from gatehouse.common.v1 import common_pb2
+from services.audit.adapters import repository
+from services.audit.adapters.uploads_client import ProjectAccess
+from services.audit.domain import access
+from services.audit.domain.chain import ChainBreak, ChainWalker
+from services.audit.domain.query import (
+    LogQuery,
+    check_time_range,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+    project_log_key,
+    user_log_key,
+)
+
+TAIL_BATCH = 100
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What the handlers need: the projection's database and the project access check."""
+
+    engine: AsyncEngine
+    access: ProjectAccess
+    poll_interval: float = 0.2
+
+
+async def authorize(
+    deps: Dependencies, caller: common_pb2.Principal, log_filter: audit_pb2.EventFilter
+) -> None:
+    """Raises NotAllowedToReadLog unless the caller may read the filtered log(s);
+    AccessCheckUnavailable when the uploads service cannot answer."""
+    allowed = False
+    if access.needs_project_check(caller, log_filter):
+        project = canonicalize_name(log_filter.project)
+        allowed = await deps.access.allows(caller, project, access.READ_AUDIT)
+    access.authorize(caller, log_filter, allowed)
+
+
+async def _log_keys(
+    connection: AsyncConnection, caller: common_pb2.Principal, log_filter: audit_pb2.EventFilter
+) -> tuple[str, ...] | None:
+    """The logs to intersect; None when the filter names a user nobody has."""
+    keys = []
+    if log_filter.user:
+        own = access.reads_own_log(caller, log_filter.user) and caller.user_id
+        user_id = caller.user_id if own else await repository.user_id_of(connection, log_filter.user)
+        if not user_id:
+            return None
+        keys.append(user_log_key(user_id))
+    if log_filter.project:
+        keys.append(project_log_key(log_filter.project))
+    return tuple(keys)
+
+
+def _query(keys: tuple[str, ...], log_filter: audit_pb2.EventFilter, **position) -> LogQuery:
+    return LogQuery(
+        log_keys=keys,
+        type=log_filter.type,
+        since_us=log_filter.since_us,
+        until_us=log_filter.until_us,
+        ip_address=log_filter.ip_address,
+        **position,
+    )
+
+
+async def query_events(
+    deps: Dependencies, request: audit_pb2.QueryEventsRequest
+) -> audit_pb2.QueryEventsResponse:
+    """One page of a security log, newest first, with the cursor of the next page ("" at the end).
+    Raises NotAllowedToReadLog, AccessCheckUnavailable, InvalidCursor or InvalidFilter."""
+    await authorize(deps, request.caller, request.filter)
+    limit = page_size(request.limit)
+    before_seq = decode_cursor(request.cursor)
+    check_time_range(request.filter.since_us, request.filter.until_us)
+    async with deps.engine.connect() as connection:
+        keys = await _log_keys(connection, request.caller, request.filter)
+        if keys is None:
+            return audit_pb2.QueryEventsResponse()
+        query = _query(keys, request.filter, before_seq=before_seq, limit=limit + 1)
+        rows = await repository.newest_events(connection, query)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else ""
+    return audit_pb2.QueryEventsResponse(
+        events=[repository.security_event_of(row) for row in page], next_cursor=next_cursor
+    )
+
+
+async def _rows_after(deps: Dependencies, request: audit_pb2.TailEventsRequest, after_seq: int) -> list:
+    # A fresh short transaction per poll: SQLite writers must never wait on an idle tail.
+    async with deps.engine.connect() as connection:
+        keys = await _log_keys(connection, request.caller, request.filter)
+        if keys is None:
+            return []
+        query = _query(keys, request.filter, after_seq=after_seq, limit=TAIL_BATCH)
+        return await repository.events_after(connection, query)
+
+
+async def tail_events(
+    deps: Dependencies, request: audit_pb2.TailEventsRequest
+) -> AsyncIterator[audit_pb2.SecurityEvent]:
+    """Yields, oldest first, the matching events projected after the call started, until the
+    caller stops iterating. Raises NotAllowedToReadLog, AccessCheckUnavailable or InvalidFilter
+    before the first event."""
+    await authorize(deps, request.caller, request.filter)
+    check_time_range(request.filter.since_us, request.filter.until_us)
+    async with deps.engine.connect() as connection:
+        after_seq = await repository.last_seq(connection)
+    while True:
+        rows = await _rows_after(deps, request, after_seq)
+        for row in rows:
+            yield repository.security_event_of(row)
+        if rows:
+            after_seq = rows[-1].seq
+        else:
+            await asyncio.sleep(deps.poll_interval)
+
+
+async def verify(engine: AsyncEngine) -> ChainBreak | None:
+    """Recomputes every stored event's hash and link, stream by stream; returns the first
+    broken one, or None when every chain holds. Raises only database errors."""
+    walker = ChainWalker()
+    async with engine.connect() as connection:
+        async for row in repository.rows_in_stream_order(connection):
+            found = walker.check(repository.envelope_of(row))
+            if found is not None:
+                return found
+    return None

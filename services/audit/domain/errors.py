@@ -1,0 +1,25 @@
+"""The audit service's error tree."""
+
+from gatehouse.errors import GatehouseError
+
+
+class AuditError(GatehouseError):
+    code = "audit_error"
+
+
+class NotAllowedToReadLog(AuditError):
+    code = "audit_forbidden"
+
+
+class InvalidCursor(AuditError):
+    code = "invalid_cursor"
+
+
+class InvalidFilter(AuditError):
+    code = "invalid_filter"
+
+
+class AccessCheckUnavailable(AuditError):
+    """The uploads service could not say whether a project log may be read."""
+
+    code = "access_check_unavailable"

@@ -1,0 +1,85 @@
+"""The catalogue of audit tags: one tag per event type, one sentence per tag.
+
+Tags are shaped `source:subject:action` and, like the events they name, never hold a secret.
+Every event type known to gatehouse/eventstore/registry.py must appear here (a unit test
+checks it); a type from a newer producer gets `unknown:<Type>` instead of an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+Additional = Mapping[str, Any]
+Renderer = Callable[[Additional], str]
+
+UNKNOWN_PREFIX = "unknown:"
+
+TAG_OF_EVENT_TYPE: dict[str, str] = {
+    "UserCreated": "account:user:created",
+    "LoginSucceeded": "account:login:succeeded",
+    "LoginFailed": "account:login:failed",
+    "SessionEnded": "account:session:ended",
+    "TokenIssued": "account:api_token:issued",
+    "TokenRevoked": "account:api_token:revoked",
+    "TokenRejected": "account:api_token:rejected",
+    "ProjectCreated": "project:project:created",
+    "RoleAdded": "project:role:added",
+    "ReleaseCreated": "project:release:created",
+    "FileAdded": "file:file:added",
+    "UploadRejected": "project:upload:rejected",
+}
+
+
+def _with_reason(sentence: str, record: Additional) -> str:
+    reason = record.get("reason", "")
+    return f"{sentence} ({reason})" if reason else sentence
+
+
+def _user_created(record: Additional) -> str:
+    by_operator = " by an operator" if record.get("created_by") == "operator" else ""
+    return f"Account {record.get('username', '')} created{by_operator}"
+
+
+def _login_succeeded(record: Additional) -> str:
+    if record.get("second_factor_required"):
+        return "Password accepted; second factor required"
+    return "Logged in"
+
+
+def _session_ended(record: Additional) -> str:
+    if record.get("reason", "logout") == "logout":
+        return "Logged out"
+    return _with_reason("Session ended", record)
+
+
+RENDERERS: dict[str, Renderer] = {
+    "account:user:created": _user_created,
+    "account:login:succeeded": _login_succeeded,
+    "account:login:failed": lambda r: _with_reason("Login failed", r),
+    "account:session:ended": _session_ended,
+    "account:api_token:issued": lambda r: f"API token '{r.get('name', '')}' issued",
+    "account:api_token:revoked": lambda r: _with_reason("API token revoked", r),
+    "account:api_token:rejected": lambda r: _with_reason("API token rejected", r),
+    "project:project:created": lambda r: f"Project {r.get('name', '')} created",
+    "project:role:added": lambda r: f"{r.get('username', 'A user')} added as {r.get('role', '')}",
+    "project:release:created": lambda r: f"Release {r.get('version', '')} created",
+    "file:file:added": lambda r: (
+        f"File {r.get('filename', '')} added to release {r.get('version', '')}"
+    ),
+    "project:upload:rejected": lambda r: _with_reason(f"Upload of {r.get('filename', '')} rejected", r),
+}
+
+
+def tag_of(event_type: str) -> str:
+    """The tag of `event_type`; `unknown:<Type>` for a type this build does not know."""
+    return TAG_OF_EVENT_TYPE.get(event_type, f"{UNKNOWN_PREFIX}{event_type}")
+
+
+def render(tag: str, record: Additional) -> str:
+    """One short English sentence for an event with `tag` and payload `record`. Never raises
+    for an unknown tag: it names the event type instead."""
+    renderer = RENDERERS.get(tag)
+    if renderer is None:
+        return f"Event {tag.removeprefix(UNKNOWN_PREFIX)}"
+    return renderer(record)

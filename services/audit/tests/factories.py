@@ -1,0 +1,101 @@
+"""Building chained event envelopes the way the event stores publish them."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+
+from google.protobuf.message import Message
+
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.events.v1 import identity_pb2 as identity_events
+from gatehouse.events.v1 import tokens_pb2 as token_events
+from gatehouse.events.v1 import uploads_pb2 as upload_events
+from gatehouse.eventstore.hashing import GENESIS_HASH, chain_hash
+
+ALICE = "u-alice"
+BOB = "u-bob"
+PROJECT_ID = "p-demo"
+
+
+class Chains:
+    """Hands out envelopes whose versions and hashes chain per (service, stream)."""
+
+    def __init__(self, start_us: int = 1_700_000_000_000_000):
+        self._heads: dict[tuple[str, str], tuple[int, str]] = {}
+        self._clock = itertools.count(start_us, 1_000_000)
+
+    def next(
+        self,
+        service: str,
+        stream: str,
+        event: Message,
+        actor: envelope_pb2.Actor | None = None,
+        subjects: envelope_pb2.Subjects | None = None,
+    ) -> envelope_pb2.EventEnvelope:
+        version, prev_hash = self._heads.get((service, stream), (0, GENESIS_HASH))
+        envelope = envelope_pb2.EventEnvelope(
+            event_id=str(uuid.uuid4()),
+            service=service,
+            stream=stream,
+            version=version + 1,
+            type=event.DESCRIPTOR.name,
+            occurred_at_us=next(self._clock),
+            payload=event.SerializeToString(deterministic=True),
+            prev_hash=prev_hash,
+        )
+        envelope.actor.CopyFrom(actor or envelope_pb2.Actor())
+        envelope.subjects.CopyFrom(subjects or envelope_pb2.Subjects())
+        envelope.hash = chain_hash(prev_hash, envelope)
+        self._heads[(service, stream)] = (envelope.version, envelope.hash)
+        return envelope
+
+
+def actor(user_id: str = ALICE, username: str = "alice", token_id: str = "", ip: str = "192.0.2.1"):
+    return envelope_pb2.Actor(
+        user_id=user_id, username=username, token_id=token_id, ip_address=ip, user_agent="test/1"
+    )
+
+
+def user_subject(user_id: str = ALICE, username: str = "alice") -> envelope_pb2.Subjects:
+    return envelope_pb2.Subjects(user_id=user_id, username=username)
+
+
+def project_subject(name: str = "demo") -> envelope_pb2.Subjects:
+    return envelope_pb2.Subjects(project=name, project_id=PROJECT_ID)
+
+
+def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]]:
+    """One realistic event of every known type: type -> (service, stream, event, subjects)."""
+    alice_stream = f"user-{ALICE}"
+    project_stream = f"project-{PROJECT_ID}"
+    return {
+        "UserCreated": ("identity", alice_stream, identity_events.UserCreated(
+            user_id=ALICE, username="alice", email="alice@example.org", created_by="operator"), user_subject()),
+        "LoginSucceeded": ("identity", alice_stream, identity_events.LoginSucceeded(
+            user_id=ALICE, session_id="s1"), user_subject()),
+        "LoginFailed": ("identity", alice_stream, identity_events.LoginFailed(
+            username="alice", user_id=ALICE, reason="wrong password"), user_subject()),
+        "SessionEnded": ("identity", alice_stream, identity_events.SessionEnded(
+            user_id=ALICE, session_id="s1", reason="logout"), user_subject()),
+        "TokenIssued": ("tokens", "token-t1", token_events.TokenIssued(
+            token_id="t1", user_id=ALICE, name="ci", caveats_json="{}"), user_subject()),
+        "TokenRevoked": ("tokens", "token-t1", token_events.TokenRevoked(
+            token_id="t1", user_id=ALICE, reason="by owner"), user_subject()),
+        "TokenRejected": ("tokens", "token-t1", token_events.TokenRejected(
+            token_id="t1", user_id=ALICE, reason="expired"), user_subject()),
+        "ProjectCreated": ("uploads", project_stream, upload_events.ProjectCreated(
+            project_id=PROJECT_ID, name="Demo", normalized_name="demo", created_by_user_id=ALICE),
+            project_subject()),
+        "RoleAdded": ("uploads", project_stream, upload_events.RoleAdded(
+            project_id=PROJECT_ID, project_name="Demo", user_id=BOB, username="bob", role="Maintainer"),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "ReleaseCreated": ("uploads", project_stream, upload_events.ReleaseCreated(
+            project_id=PROJECT_ID, project_name="Demo", version="1.0"), project_subject()),
+        "FileAdded": ("uploads", project_stream, upload_events.FileAdded(
+            project_id=PROJECT_ID, project_name="Demo", version="1.0", filename="demo-1.0.tar.gz",
+            packagetype="sdist", size=10, sha256="ab" * 32), project_subject()),
+        "UploadRejected": ("uploads", project_stream, upload_events.UploadRejected(
+            project_name="Demo", filename="demo-1.0.tar.gz", reason="File already exists."),
+            project_subject()),
+    }

@@ -1,0 +1,114 @@
+"""Read models of the uploads service, read and written inside a unit of work's transaction.
+
+The tables are projections of the events: `project` writes the rows one recorded event implies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.events.v1 import uploads_pb2 as events
+from gatehouse.eventstore.store import ConcurrencyConflict
+from services.uploads.adapters.tables import files, projects, releases, roles
+from services.uploads.domain.model import release_key
+
+
+async def find_project(connection: AsyncConnection, normalized_name: str):
+    """The project row with this normalized name, or None."""
+    query = sa.select(projects).where(projects.c.normalized_name == normalized_name)
+    return (await connection.execute(query)).first()
+
+
+async def all_projects(connection: AsyncConnection) -> list:
+    """Every project row, by normalized name."""
+    query = sa.select(projects).order_by(projects.c.normalized_name)
+    return list(await connection.execute(query))
+
+
+async def files_of(connection: AsyncConnection, project_id: str) -> list:
+    """The project's file rows, oldest upload first."""
+    query = (
+        sa.select(files)
+        .where(files.c.project_id == project_id)
+        .order_by(files.c.upload_time_us, files.c.filename)
+    )
+    return list(await connection.execute(query))
+
+
+async def versions_of(connection: AsyncConnection, project_id: str) -> list[str]:
+    """The project's release versions (unordered)."""
+    query = sa.select(releases.c.version).where(releases.c.project_id == project_id)
+    return list((await connection.execute(query)).scalars())
+
+
+async def file_named(connection: AsyncConnection, filename: str):
+    """The file row with this filename (in any project), or None."""
+    return (await connection.execute(sa.select(files).where(files.c.filename == filename))).first()
+
+
+async def file_with_blake2(connection: AsyncConnection, blake2_256: str):
+    """The file row with this BLAKE2b-256 digest, or None."""
+    query = sa.select(files).where(files.c.blake2_256 == blake2_256)
+    return (await connection.execute(query)).first()
+
+
+async def file_at(connection: AsyncConnection, path: str):
+    """The file row stored at this relative path, or None."""
+    return (await connection.execute(sa.select(files).where(files.c.path == path))).first()
+
+
+async def role_of(connection: AsyncConnection, project_id: str, user_id: str) -> str | None:
+    """The user's role on the project, or None."""
+    query = sa.select(roles.c.role).where(roles.c.project_id == project_id, roles.c.user_id == user_id)
+    return (await connection.execute(query)).scalar()
+
+
+async def project(
+    connection: AsyncConnection, recorded: Sequence[tuple[envelope_pb2.EventEnvelope, object]]
+) -> None:
+    """Updates the read models for freshly recorded (envelope, event) pairs.
+
+    Raises ConcurrencyConflict when a unique row (project name, filename, digest) was written
+    by a concurrent upload, so the unit of work re-runs and sees it.
+    """
+    try:
+        for envelope, event in recorded:
+            statement = _insert_for(event, envelope.occurred_at_us)
+            if statement is not None:
+                await connection.execute(statement)
+    except sa.exc.IntegrityError as error:
+        raise ConcurrencyConflict("a concurrent upload wrote the same row") from error
+
+
+def _insert_for(event, time_us: int):
+    if isinstance(event, events.ProjectCreated):
+        return sa.insert(projects).values(project_id=event.project_id, name=event.name,
+                                          normalized_name=event.normalized_name,
+                                          created_at_us=time_us)
+    if isinstance(event, events.RoleAdded):
+        return sa.insert(roles).values(project_id=event.project_id, user_id=event.user_id,
+                                       username=event.username, role=event.role)
+    if isinstance(event, events.ReleaseCreated):
+        return sa.insert(releases).values(project_id=event.project_id,
+                                          release_key=release_key(event.version),
+                                          version=event.version,
+                                          requires_python=event.requires_python,
+                                          summary=event.summary, created_at_us=time_us)
+    if isinstance(event, events.FileAdded):
+        return sa.insert(files).values(_file_row(event, time_us))
+    return None
+
+
+def _file_row(event, time_us: int) -> dict:
+    return {
+        "filename": event.filename, "project_id": event.project_id, "version": event.version,
+        "packagetype": event.packagetype, "python_version": event.python_version,
+        "path": event.path, "size": event.size, "md5": event.md5, "sha256": event.sha256,
+        "blake2_256": event.blake2_256, "requires_python": event.requires_python,
+        "metadata_sha256": event.metadata_sha256, "upload_time_us": time_us,
+        "yanked": False, "yanked_reason": "",
+    }

@@ -1,0 +1,59 @@
+"""The uploads database: the shared event store plus the read models the Simple API serves."""
+
+import sqlalchemy as sa
+
+from gatehouse.eventstore.store import EventStore
+
+metadata = sa.MetaData()
+store = EventStore("uploads", metadata)
+
+projects = sa.Table(
+    "projects",
+    metadata,
+    sa.Column("project_id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    # Unique: two uploads racing to create one project cannot both succeed.
+    sa.Column("normalized_name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+)
+
+roles = sa.Table(
+    "roles",
+    metadata,
+    sa.Column("project_id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("project_id", sa.String(36), primary_key=True),
+    # canonicalize_version(version): 1.0 and 1.0.0 are one release.
+    sa.Column("release_key", sa.String(100), primary_key=True),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("requires_python", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+)
+
+files = sa.Table(
+    "files",
+    metadata,
+    sa.Column("filename", sa.String(255), primary_key=True),
+    sa.Column("project_id", sa.String(36), nullable=False, index=True),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("packagetype", sa.String(20), nullable=False),
+    sa.Column("python_version", sa.String(100), nullable=False),
+    sa.Column("path", sa.String(400), nullable=False, unique=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("md5", sa.String(32), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("blake2_256", sa.String(64), nullable=False, unique=True),
+    sa.Column("requires_python", sa.Text, nullable=False),
+    sa.Column("metadata_sha256", sa.String(64), nullable=False),
+    sa.Column("upload_time_us", sa.BigInteger, nullable=False),
+    sa.Column("yanked", sa.Boolean, nullable=False),
+    sa.Column("yanked_reason", sa.Text, nullable=False),
+)

@@ -1,0 +1,170 @@
+"""The project aggregate: its state folded from events, who may upload, and what an upload records.
+
+Stream: "project-<project_id>". No I/O here: handlers load the history and record the events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from packaging.utils import canonicalize_version
+from packaging.version import Version
+
+from gatehouse.events.v1 import uploads_pb2 as events
+from services.uploads.domain.content import Digests
+from services.uploads.domain.errors import NotACollaborator, StagingUnavailable, VersionNotNewer
+from services.uploads.domain.names import check_name_allowed, check_project_name, normalize
+
+OWNER = "Owner"
+MAINTAINER = "Maintainer"
+UPLOAD_ROLES = frozenset({OWNER, MAINTAINER})
+
+
+@dataclass(frozen=True)
+class Uploader:
+    """Who presents the upload, as the tokens service verified it."""
+
+    user_id: str
+    username: str
+    token_id: str = ""
+    staging_only: bool = False
+    newer_only: bool = False
+
+
+@dataclass(frozen=True)
+class ProjectState:
+    """A project as folded from its stream."""
+
+    project_id: str = ""
+    name: str = ""
+    normalized_name: str = ""
+    roles: Mapping[str, str] = field(default_factory=dict)  # user_id -> role
+    releases: Mapping[str, str] = field(default_factory=dict)  # release_key -> version
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class AddFile:
+    """Command: record an accepted file (and its project and release when they are new)."""
+
+    project_id: str
+    name: str
+    version: str
+    filename: str
+    packagetype: str
+    python_version: str
+    size: int
+    digests: Digests
+    requires_python: str
+    summary: str
+    path: str
+    metadata_sha256: str
+
+
+def stream_of(project_id: str) -> str:
+    return f"project-{project_id}"
+
+
+def release_key(version: str) -> str:
+    """Versions that compare equal (1.0, 1.0.0) are one release, as on PyPI."""
+    return canonicalize_version(version)
+
+
+def _apply(state: ProjectState, event) -> ProjectState:
+    if isinstance(event, events.ProjectCreated):
+        return replace(state, project_id=event.project_id, name=event.name,
+                       normalized_name=event.normalized_name)
+    if isinstance(event, events.RoleAdded):
+        return replace(state, roles={**state.roles, event.user_id: event.role})
+    if isinstance(event, events.ReleaseCreated):
+        return replace(state, releases={**state.releases, release_key(event.version): event.version})
+    return state
+
+
+def fold(history: list) -> ProjectState | None:
+    """The project's current state from its events; None for an empty history."""
+    if not history:
+        return None
+    state = ProjectState()
+    for event in history:
+        state = replace(_apply(state, event), version=state.version + 1)
+    return state
+
+
+def check_role(state: ProjectState, uploader: Uploader) -> None:
+    """Raises NotACollaborator unless the uploader is an Owner or Maintainer of the project."""
+    if state.roles.get(uploader.user_id) not in UPLOAD_ROLES:
+        raise NotACollaborator(
+            f"The user '{uploader.username}' isn't allowed to upload to project '{state.name}'."
+        )
+
+
+def check_staging_caveat(uploader: Uploader) -> None:
+    """Raises StagingUnavailable for a staging-only token (staged releases come later)."""
+    if uploader.staging_only:
+        raise StagingUnavailable(
+            "This token may only upload to a staged release, and staged releases are not available yet."
+        )
+
+
+def check_newer_caveat(state: ProjectState | None, uploader: Uploader, version: str) -> None:
+    """Raises VersionNotNewer when a newer-only token uploads a version not above every release."""
+    if not uploader.newer_only or state is None or not state.releases:
+        return
+    latest = max((Version(existing) for existing in state.releases.values()))
+    if Version(version) <= latest:
+        raise VersionNotNewer(
+            f"This token may only upload versions newer than the latest release of "
+            f"'{state.name}' ({latest}); '{version}' is not."
+        )
+
+
+def authorize(state: ProjectState | None, name: str, uploader: Uploader, version: str) -> None:
+    """Whether the uploader may upload `version` of project `name` (None: not created yet).
+
+    Raises InvalidProjectName or ProhibitedProjectName (new project), NotACollaborator,
+    StagingUnavailable or VersionNotNewer.
+    """
+    if state is None:
+        check_project_name(name)
+        check_name_allowed(name)
+    else:
+        check_role(state, uploader)
+    check_staging_caveat(uploader)
+    check_newer_caveat(state, uploader, version)
+
+
+def upload_events(state: ProjectState | None, command: AddFile, uploader: Uploader) -> list:
+    """The events an accepted file records: ProjectCreated and RoleAdded(Owner) for a new
+    project, ReleaseCreated for a new version, and FileAdded."""
+    new: list = []
+    name = state.name if state else command.name
+    if state is None:
+        new += [
+            events.ProjectCreated(project_id=command.project_id, name=command.name,
+                                  normalized_name=normalize(command.name),
+                                  created_by_user_id=uploader.user_id),
+            events.RoleAdded(project_id=command.project_id, project_name=command.name,
+                             user_id=uploader.user_id, username=uploader.username, role=OWNER),
+        ]
+    if state is None or release_key(command.version) not in state.releases:
+        new.append(events.ReleaseCreated(project_id=command.project_id, project_name=name,
+                                         version=command.version,
+                                         requires_python=command.requires_python,
+                                         summary=command.summary))
+    # A file joins the release it compares equal to (a "1.0.0" wheel joins release "1.0").
+    release = state.releases.get(release_key(command.version), command.version) if state else command.version
+    new.append(_file_added(command, name, release))
+    return new
+
+
+def _file_added(command: AddFile, project_name: str, release: str):
+    return events.FileAdded(
+        project_id=command.project_id, project_name=project_name, version=release,
+        filename=command.filename, packagetype=command.packagetype,
+        python_version=command.python_version, size=command.size,
+        sha256=command.digests.sha256, md5=command.digests.md5,
+        blake2_256=command.digests.blake2_256, requires_python=command.requires_python,
+        path=command.path, metadata_sha256=command.metadata_sha256,
+    )
