@@ -43,3 +43,7 @@ test-integration: setup
 
 clean:
 	rm -rf $(VENV) .tools var
+
+# Benchmarks print a table; they are not tests.
+bench: setup
+	$(PY) -m bench.event_latency 200

@@ -1,0 +1,22 @@
+from gatehouse.settings import load
+
+
+def test_defaults_are_sqlite_files_and_unix_sockets_under_the_data_dir(tmp_path):
+    settings = load({"GATEHOUSE_DATA": str(tmp_path)})
+    assert settings.database_url_for("tokens") == f"sqlite:///{tmp_path / 'tokens.db'}"
+    assert settings.address_of("audit") == f"unix:{tmp_path / 'run' / 'audit.sock'}"
+    assert settings.origin == "http://localhost:8080" and settings.require_2fa
+
+
+def test_a_shared_postgresql_url_gives_each_service_its_own_database(tmp_path):
+    settings = load({"GATEHOUSE_DATA": str(tmp_path), "GATEHOUSE_DATABASE_URL": "postgresql://postgres@db:5432/gh",
+                     "GATEHOUSE_MFA_DATABASE_URL": "postgresql://other/mfa"})
+    assert settings.database_url_for("identity") == "postgresql://postgres@db:5432/gh_identity"
+    assert settings.database_url_for("mfa") == "postgresql://other/mfa"
+
+
+def test_secrets_are_generated_once_and_kept(tmp_path):
+    settings = load({"GATEHOUSE_DATA": str(tmp_path)})
+    assert settings.secret("session") == settings.secret("session")
+    assert len(settings.secret("session")) == 32
+    assert (tmp_path / "secrets" / "session.key").stat().st_mode & 0o077 == 0

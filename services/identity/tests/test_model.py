@@ -1,0 +1,64 @@
+import pytest
+
+from gatehouse.events.v1 import identity_pb2 as events
+from services.identity.adapters.session_tokens import SessionTokens
+from services.identity.domain import model
+from services.identity.domain.errors import AccountLocked, InvalidUsername, UnacceptablePassword
+
+
+@pytest.mark.parametrize("name", ["alice", "a", "A.b-c_d", "x" * 50, "9lives"])
+def test_pypi_style_usernames_are_accepted(name):
+    model.check_username(name)
+
+
+@pytest.mark.parametrize("name", ["", "-alice", "alice-", "al ice", "al/ice", "x" * 51, "álice"])
+def test_other_usernames_are_refused(name):
+    with pytest.raises(InvalidUsername):
+        model.check_username(name)
+
+
+def test_password_length_bounds():
+    model.check_password_length("8chars!!")
+    for bad in ("short", "x" * 4097):
+        with pytest.raises(UnacceptablePassword):
+            model.check_password_length(bad)
+
+
+def test_given_nothing_when_create_then_user_created():
+    command = model.CreateUser("u1", "alice", "alice@example.org", True, "operator")
+    assert model.create(command) == [
+        events.UserCreated(user_id="u1", username="alice", email="alice@example.org", email_verified=True, created_by="operator")
+    ]
+
+
+def test_given_a_user_when_the_password_matches_then_login_succeeds():
+    state = model.fold([events.UserCreated(user_id="u1", username="alice")])
+    assert state.version == 1
+    assert model.login(state, True, "s1", []) == [
+        events.LoginSucceeded(user_id="u1", session_id="s1", second_factor_required=False)
+    ]
+    assert model.login(state, True, "s1", ["totp"])[0].second_factor_required
+
+
+def test_given_a_user_when_the_password_is_wrong_then_login_failed_is_recorded():
+    state = model.fold([events.UserCreated(user_id="u1", username="alice"), events.LoginSucceeded(user_id="u1")])
+    assert state.version == 2
+    assert model.login(state, False, "s1", []) == [
+        events.LoginFailed(username="alice", user_id="u1", reason="invalid_password")
+    ]
+
+
+def test_a_locked_account_cannot_log_in():
+    state = model.UserState("u1", "alice", "locked", 3)
+    with pytest.raises(AccountLocked):
+        model.login(state, True, "s1", [])
+
+
+def test_session_tokens_refuse_forgeries():
+    tokens = SessionTokens(b"k" * 32)
+    token = tokens.mint()
+    assert tokens.id_hash(token) is not None
+    raw, _, signature = token.partition(".")
+    assert tokens.id_hash(raw + "." + signature[:-1] + ("A" if signature[-1] != "A" else "B")) is None
+    assert tokens.id_hash(raw) is None
+    assert SessionTokens(b"z" * 32).id_hash(token) is None
