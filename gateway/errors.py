@@ -80,7 +80,8 @@ def _reason_phrase(message: str) -> str:
 def _render(request: web.Request, status: int, code: str, message: str) -> web.Response:
     if request.path.startswith("/api/"):
         response = web.json_response({"error": {"code": code, "message": message}}, status=status)
-        response.reason = _reason_phrase(message) if status != 500 else None
+        if status < 500:
+            response.set_status(status, _reason_phrase(message))
         if status == 429:
             response.headers["Retry-After"] = "60"
         return response
