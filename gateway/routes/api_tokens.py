@@ -120,7 +120,10 @@ async def introspect(request: web.Request) -> web.Response:
     body = await read_json(request)
     answer = await request.app[CLIENTS].tokens.VerifyToken(
         tokens_pb2.VerifyTokenRequest(
-            token=require_string(body, "token", 16384), context=request_context(request)
+            token=require_string(body, "token", 16384),
+            context=request_context(request),
+            # Looking at a token must not consume a single-use one or update its last use.
+            inspect_only=True,
         ),
         timeout=10,
     )

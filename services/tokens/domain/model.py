@@ -4,7 +4,7 @@ No I/O. Stream: "token-<token_id>"."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gatehouse.events.v1 import tokens_pb2 as events
 from services.tokens.domain.errors import INVALID_TOKEN_PREFIX, InvalidTokenName, TokenNotFound
@@ -91,10 +91,11 @@ def fold(history: list) -> TokenState:
     state = TokenState()
     for event in history:
         if isinstance(event, events.TokenIssued):
-            state = TokenState(event.token_id, event.user_id, _single_use(event.caveats_json))
+            state = replace(state, token_id=event.token_id, user_id=event.user_id,
+                            single_use=_single_use(event.caveats_json))
         elif isinstance(event, events.TokenRevoked):
-            state = TokenState(state.token_id, state.user_id, state.single_use, True)
-        state = TokenState(state.token_id, state.user_id, state.single_use, state.revoked, state.version + 1)
+            state = replace(state, revoked=True)
+        state = replace(state, version=state.version + 1)
     return state
 
 

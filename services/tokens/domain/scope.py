@@ -124,7 +124,6 @@ def summarize(read: list[cv.Caveat]) -> Scope:
     )
 
 
-def read_documents(documents: list[dict]) -> list[cv.Caveat]:
-    """Stored caveat documents (as issued) read back. Raises CaveatUnreadable (a corrupt record)."""
-    return [cv.parse(predicate(document)) for document in documents]
-
+def read_all(predicates: list[str]) -> list[cv.Caveat]:
+    """Caveat texts read back (e.g. a stored, issued token's). Raises CaveatUnreadable."""
+    return [cv.parse(text) for text in predicates]

@@ -1,0 +1,40 @@
+"""The tokens service's composition root: the only place concrete adapters are chosen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gatehouse.grpc_runtime.server import ServiceProcess
+from gatehouse.service_runtime import build_runtime
+from gatehouse.settings import Settings
+from gatehouse.tokens.v1 import tokens_pb2_grpc
+from services.tokens.adapters.crypto import RootKeyCipher
+from services.tokens.adapters.macaroons import MacaroonCodec
+from services.tokens.adapters.tables import metadata, store
+from services.tokens.application.handlers import Dependencies
+from services.tokens.entrypoints.grpc_server import STATUS_OF_ERROR, TokensServicer
+
+MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
+
+
+def bootstrap(settings: Settings) -> ServiceProcess:
+    """Builds the tokens process from settings (database migrated, root-key cipher keyed with
+    the "tokens" secret, macaroons located at the site's origin)."""
+    runtime = build_runtime(settings, "tokens", metadata, store, MIGRATIONS)
+    deps = Dependencies(
+        units=runtime.units,
+        cipher=RootKeyCipher(settings.secret("tokens")),
+        codec=MacaroonCodec(settings.token_prefix, settings.origin),
+    )
+
+    def register(server):
+        tokens_pb2_grpc.add_TokensServiceServicer_to_server(TokensServicer(deps), server)
+
+    return ServiceProcess(
+        name="gatehouse.tokens.v1.TokensService",
+        address=settings.address_of("tokens"),
+        register=register,
+        errors=STATUS_OF_ERROR,
+        background=[runtime.relay.run],
+        on_stop=[runtime.close],
+    )

@@ -1,0 +1,59 @@
+"""The TokensService gRPC API; each method binds the request's logging context and delegates
+to one handler."""
+
+from __future__ import annotations
+
+import grpc
+import structlog
+
+from gatehouse.tokens.v1 import tokens_pb2_grpc
+from services.tokens.application import handlers
+from services.tokens.domain import errors
+
+# The one place tokens errors become gRPC statuses.
+STATUS_OF_ERROR = {
+    errors.TokenError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.TokenRequestError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.TokenNotFound: grpc.StatusCode.NOT_FOUND,
+    # VerifyToken answers refusals in its response; this only covers a refusal raised elsewhere.
+    errors.TokenInvalid: grpc.StatusCode.UNAUTHENTICATED,
+}
+
+
+def _bind(request, rpc: str) -> None:
+    structlog.contextvars.clear_contextvars()
+    context = getattr(request, "context", None)
+    owner = getattr(request, "owner", None)
+    structlog.contextvars.bind_contextvars(
+        rpc=rpc,
+        request_id=context.request_id if context is not None else "",
+        actor_user_id=owner.user_id if owner is not None else "",
+        actor_token_id=owner.token_id if owner is not None else "",
+    )
+
+
+class TokensServicer(tokens_pb2_grpc.TokensServiceServicer):
+    """gatehouse.tokens.v1.TokensService over the handlers."""
+
+    def __init__(self, deps: handlers.Dependencies):
+        self._deps = deps
+
+    async def IssueToken(self, request, context):
+        """Issues a token; INVALID_ARGUMENT for a missing owner, a bad name or bad caveats."""
+        _bind(request, "IssueToken")
+        return await handlers.issue_token(self._deps, request)
+
+    async def ListTokens(self, request, context):
+        """The owner's tokens (never secrets); INVALID_ARGUMENT without an owner."""
+        _bind(request, "ListTokens")
+        return await handlers.list_tokens(self._deps, request)
+
+    async def RevokeToken(self, request, context):
+        """Revokes a token; NOT_FOUND when the owner has no such token."""
+        _bind(request, "RevokeToken")
+        return await handlers.revoke_token(self._deps, request)
+
+    async def VerifyToken(self, request, context):
+        """Verifies a presented token; a bad token is valid=false with a reason, never an error."""
+        _bind(request, "VerifyToken")
+        return await handlers.verify_token(self._deps, request)

@@ -1,0 +1,134 @@
+"""The tokens service in-process: real grpc.aio server on a Unix socket, real SQLite, no NATS."""
+
+import asyncio
+
+import grpc
+import pytest
+import sqlalchemy as sa
+
+from gatehouse.common.v1 import common_pb2
+from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY, ErrorInterceptor
+from gatehouse.settings import load
+from gatehouse.tokens.v1 import tokens_pb2, tokens_pb2_grpc
+from services.tokens.adapters.tables import root_keys, store
+from services.tokens.bootstrap import bootstrap
+
+ALICE = common_pb2.Principal(user_id="user-alice", username="alice")
+MALLORY = common_pb2.Principal(user_id="user-mallory", username="mallory")
+CONTEXT = common_pb2.RequestContext(ip_address="10.0.0.7", user_agent="twine/5", request_id="r-1")
+UPLOAD_DEMO = tokens_pb2.Operation(project="Demo", action="upload", version="1.0")
+
+
+@pytest.fixture
+async def service(tmp_path):
+    settings = load({"GATEHOUSE_DATA": str(tmp_path)})
+    process = bootstrap(settings)
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(process.errors)])
+    process.register(server)
+    (tmp_path / "run").mkdir(exist_ok=True)
+    server.add_insecure_port(process.address)
+    await server.start()
+    channel = grpc.aio.insecure_channel(process.address)
+    yield tokens_pb2_grpc.TokensServiceStub(channel), settings
+    await channel.close()
+    await server.stop(None)
+    for hook in process.on_stop:
+        await hook()
+
+
+def stored_events(settings):
+    engine = sa.create_engine(settings.database_url_for("tokens"))
+    with engine.connect() as connection:
+        rows = connection.execute(sa.select(store.events).order_by(store.events.c.position)).all()
+        keys = connection.execute(sa.select(root_keys)).all()
+    engine.dispose()
+    return rows, keys
+
+
+async def issue(stub, **caveats):
+    request = tokens_pb2.IssueTokenRequest(
+        owner=ALICE, name="ci", caveats=tokens_pb2.Caveats(**caveats), context=CONTEXT
+    )
+    return await stub.IssueToken(request)
+
+
+async def verify(stub, secret, operation=UPLOAD_DEMO):
+    return await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(token=secret, operation=operation, context=CONTEXT))
+
+
+async def test_issue_verify_revoke_then_the_token_is_dead(service):
+    stub, settings = service
+    issued = await issue(stub, projects=["demo"])
+    token_id = issued.token.token_id
+
+    accepted = await verify(stub, issued.secret)
+    assert accepted.valid and accepted.token.username == "alice"
+    assert accepted.token.last_used_ip == "10.0.0.7"
+    refused = await verify(stub, issued.secret, tokens_pb2.Operation(project="other", action="upload"))
+    assert refused.reason == "Invalid API Token: the token is not valid for project 'other'."
+
+    with pytest.raises(grpc.aio.AioRpcError) as not_theirs:
+        await stub.RevokeToken(tokens_pb2.RevokeTokenRequest(owner=MALLORY, token_id=token_id))
+    assert not_theirs.value.code() == grpc.StatusCode.NOT_FOUND
+    await stub.RevokeToken(tokens_pb2.RevokeTokenRequest(owner=ALICE, token_id=token_id, context=CONTEXT))
+
+    after = await verify(stub, issued.secret)
+    assert not after.valid
+    assert after.reason == "Invalid API Token: the token has been revoked or does not exist."
+    listed = await stub.ListTokens(tokens_pb2.ListTokensRequest(owner=ALICE))
+    assert [(t.token_id, t.revoked) for t in listed.tokens] == [(token_id, True)]
+
+    rows, keys = stored_events(settings)
+    assert [row.type for row in rows] == ["TokenIssued", "TokenRejected", "TokenRevoked", "TokenRejected"]
+    assert {row.stream for row in rows} == {f"token-{token_id}"}
+    assert {row.subject_username for row in rows} == {"alice"}
+    assert keys == []
+    secret_body = issued.secret.removeprefix(settings.token_prefix).encode()
+    assert not any(secret_body in row.payload for row in rows)
+
+
+async def test_bad_caveats_are_invalid_argument_with_a_sentence(service):
+    stub, _ = service
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await issue(stub, allowed_cidrs=["10.0.0.0/99"])
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details() == "'10.0.0.0/99' is not a valid IP network (CIDR)."
+    assert (ERROR_CODE_KEY, "invalid_caveats") in tuple(refused.value.trailing_metadata())
+
+
+async def test_a_garbage_token_is_answered_not_raised(service):
+    stub, _ = service
+    answer = await verify(stub, "pypi-AgEIcHlwaS5vcmc")
+    assert not answer.valid
+    assert answer.reason == "Invalid API Token: the token is not a Gatehouse API token."
+
+
+async def test_a_single_use_token_has_exactly_one_winner_among_concurrent_verifications(service):
+    stub, settings = service
+    issued = await issue(stub, single_use=True)
+
+    answers = await asyncio.gather(*(verify(stub, issued.secret) for _ in range(5)))
+
+    assert sum(answer.valid for answer in answers) == 1
+    assert {a.reason for a in answers if not a.valid} == {
+        "Invalid API Token: the token has been revoked or does not exist."
+    }
+    rows, _ = stored_events(settings)
+    revoked = [row for row in rows if row.type == "TokenRevoked"]
+    assert len(revoked) == 1
+
+
+async def test_inspecting_a_single_use_token_neither_consumes_nor_records(service):
+    stub, settings = service
+    issued = await issue(stub, single_use=True)
+    inspect = tokens_pb2.VerifyTokenRequest(token=issued.secret, context=CONTEXT, inspect_only=True)
+
+    first, second = await stub.VerifyToken(inspect), await stub.VerifyToken(inspect)
+    used = await verify(stub, issued.secret)
+
+    assert first.valid and second.valid and first.token.caveats.single_use
+    assert first.token.last_used_at_us == 0
+    assert used.valid and used.token.revoked
+    assert not (await stub.VerifyToken(inspect)).valid
+    rows, _ = stored_events(settings)
+    assert [row.type for row in rows] == ["TokenIssued", "TokenRevoked"]
