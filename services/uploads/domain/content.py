@@ -22,6 +22,7 @@ class Digests:
     blake2_256: str
 
     def by_algorithm(self) -> dict[str, str]:
+        """The digests keyed by the names UploadForm.digests uses."""
         return {"md5": self.md5, "sha256": self.sha256, "blake2_256": self.blake2_256}
 
 

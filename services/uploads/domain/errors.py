@@ -16,30 +16,44 @@ class InvalidUpload(UploadsError):
 
 
 class InvalidForm(InvalidUpload):
+    """A form field is missing, malformed or not allowed."""
+
     code = "invalid_form"
 
 
 class InvalidFilename(InvalidUpload):
+    """The filename breaks the sdist (PEP 625) or wheel naming rules."""
+
     code = "invalid_filename"
 
 
 class InvalidProjectName(InvalidUpload):
+    """The project name is not a valid PyPI project name."""
+
     code = "invalid_project_name"
 
 
 class ProhibitedProjectName(InvalidUpload):
+    """The project name is reserved (a standard-library module)."""
+
     code = "prohibited_project_name"
 
 
 class FileTooLarge(InvalidUpload):
+    """The file passed the size limit while it streamed in."""
+
     code = "file_too_large"
 
 
 class EmptyFile(InvalidUpload):
+    """The file has no bytes."""
+
     code = "empty_file"
 
 
 class DigestMismatch(InvalidUpload):
+    """A supplied digest differs from the one computed from the bytes."""
+
     code = "digest_mismatch"
 
 
@@ -50,6 +64,8 @@ class InvalidDistribution(InvalidUpload):
 
 
 class FileAlreadyExists(InvalidUpload):
+    """The filename (or the same content under another name) was uploaded before."""
+
     code = "file_exists"
 
 
@@ -66,26 +82,38 @@ class Forbidden(UploadsError):
 
 
 class InvalidToken(Forbidden):
+    """The tokens service refused the presented token; the message is its reason."""
+
     code = "invalid_token"
 
 
 class NotACollaborator(Forbidden):
+    """The uploader is neither Owner nor Maintainer of the project."""
+
     code = "not_a_collaborator"
 
 
 class StagingUnavailable(Forbidden):
+    """A staging-only token was used, and staged releases do not exist yet."""
+
     code = "staging_unavailable"
 
 
 class VersionNotNewer(Forbidden):
+    """A newer-only token uploaded a version not above every existing release."""
+
     code = "version_not_newer"
 
 
 class ProjectNotFound(UploadsError):
+    """No project has that (normalized) name."""
+
     code = "project_not_found"
 
 
 class FileNotFound(UploadsError):
+    """No stored file has that path."""
+
     code = "file_not_found"
 
 

@@ -64,6 +64,7 @@ class UploadForm:
 
     @property
     def parsed_version(self) -> Version:
+        """The version as a packaging Version (the form checks made sure it parses)."""
         return Version(self.version)
 
 

@@ -63,6 +63,7 @@ class AddFile:
 
 
 def stream_of(project_id: str) -> str:
+    """The event stream of a project."""
     return f"project-{project_id}"
 
 
@@ -154,7 +155,8 @@ def upload_events(state: ProjectState | None, command: AddFile, uploader: Upload
                                          requires_python=command.requires_python,
                                          summary=command.summary))
     # A file joins the release it compares equal to (a "1.0.0" wheel joins release "1.0").
-    release = state.releases.get(release_key(command.version), command.version) if state else command.version
+    releases = state.releases if state else {}
+    release = releases.get(release_key(command.version), command.version)
     new.append(_file_added(command, name, release))
     return new
 

@@ -1,0 +1,242 @@
+"""The Upload use case as a pipeline of named steps, in PyPI's order:
+
+1. form  2. filename  3. authentication and authorization  4. content (size, digests, archive)
+5. duplicates  6. store the file, then record the events and read models in one unit of work.
+
+Each step raises an UploadsError whose message is the sentence twine shows. A refusal after the
+token was verified is recorded as UploadRejected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass, replace
+
+import sqlalchemy as sa
+import structlog
+
+from gatehouse.common.v1 import common_pb2
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.events.v1 import uploads_pb2 as events
+from gatehouse.eventstore.store import ConcurrencyConflict, actor_from
+from gatehouse.tokens.v1 import tokens_pb2
+from gatehouse.uploads.v1 import uploads_pb2
+from services.uploads.adapters import archives, repository
+from services.uploads.adapters.storage import IncomingFile
+from services.uploads.application.handlers import Dependencies
+from services.uploads.domain import model
+from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
+from services.uploads.domain.errors import (
+    FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, UploadsError,
+)
+from services.uploads.domain.filenames import Distribution, check_filename
+from services.uploads.domain.form import UploadForm, parse_form
+from services.uploads.domain.names import normalize
+
+log = structlog.get_logger(__name__)
+TOKEN_REASON_PREFIX = "Invalid API Token: "
+
+
+@dataclass(frozen=True)
+class Submission:
+    """An upload whose form, filename and token passed (steps 1 to 3a)."""
+
+    header: uploads_pb2.UploadHeader
+    form: UploadForm
+    distribution: Distribution
+    uploader: model.Uploader
+
+    def actor(self) -> envelope_pb2.Actor:
+        """The uploader (and their token) plus the client's address, for the events."""
+        principal = common_pb2.Principal(user_id=self.uploader.user_id,
+                                         username=self.uploader.username,
+                                         token_id=self.uploader.token_id)
+        return actor_from(self.header.context, principal)
+
+    def subjects(self, project_id: str) -> envelope_pb2.Subjects:
+        """The uploader and the project, whose security logs the events belong to."""
+        return envelope_pb2.Subjects(user_id=self.uploader.user_id, username=self.uploader.username,
+                                     project=normalize(self.form.name), project_id=project_id)
+
+
+async def upload(
+    deps: Dependencies, requests: AsyncIterable[uploads_pb2.UploadRequest]
+) -> uploads_pb2.UploadResponse:
+    """Validates, stores and records one uploaded distribution.
+
+    Raises InvalidForm, InvalidFilename, InvalidProjectName, ProhibitedProjectName (steps 1-3),
+    NotAuthenticated, InvalidToken, NotACollaborator, StagingUnavailable, VersionNotNewer,
+    TokensUnavailable (step 3), FileTooLarge, EmptyFile, DigestMismatch, InvalidDistribution
+    (step 4) or FileAlreadyExists (step 5).
+    """
+    stream = aiter(requests)
+    header = await read_header(stream)
+    with structlog.contextvars.bound_contextvars(request_id=header.context.request_id):
+        form = parse_form(((field.name, field.values) for field in header.fields), header.file_fields)
+        distribution = check_filename(header.filename, form)
+        state = await load_project(deps, form.name)
+        uploader = await authenticate(deps, header, form, state)
+        submission = Submission(header, form, distribution, uploader)
+        actor_bound = structlog.contextvars.bound_contextvars(
+            user_id=uploader.user_id, token_id=uploader.token_id
+        )
+        with actor_bound:
+            try:
+                return await _accept(deps, submission, state, stream)
+            except UploadsError as refusal:
+                await record_rejection(deps, submission, state, refusal)
+                raise
+
+
+async def read_header(
+    stream: AsyncIterator[uploads_pb2.UploadRequest],
+) -> uploads_pb2.UploadHeader:
+    """The first message's header. Raises InvalidForm when the stream does not start with one."""
+    first = await anext(stream, None)
+    if first is None or first.WhichOneof("part") != "header":
+        raise InvalidForm("The upload must begin with its form fields, before the file's bytes.")
+    return first.header
+
+
+async def _project_state(unit, name: str) -> model.ProjectState | None:
+    row = await repository.find_project(unit.connection, normalize(name))
+    return model.fold(await unit.load(model.stream_of(row.project_id))) if row else None
+
+
+async def load_project(deps: Dependencies, name: str) -> model.ProjectState | None:
+    """The project named `name` (any spelling that normalizes alike), or None."""
+    async with deps.units() as unit:
+        return await _project_state(unit, name)
+
+
+async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> model.Uploader:
+    """Step 3a: the uploader behind the presented token.
+    Raises NotAuthenticated, InvalidToken or TokensUnavailable."""
+    if not header.token:
+        raise NotAuthenticated(
+            "Invalid or non-existent authentication information. "
+            f"See {deps.origin}/help/#invalid-auth for more information."
+        )
+    operation = tokens_pb2.Operation(project=form.name, project_id=state.project_id if state else "",
+                                     action="upload", version=form.version)
+    verification = await deps.tokens.verify(header.token, operation, header.context)
+    if not verification.valid:
+        reason = verification.reason or "The token is not valid."
+        prefix = "" if reason.startswith(TOKEN_REASON_PREFIX) else TOKEN_REASON_PREFIX
+        raise InvalidToken(prefix + reason)
+    return verification.uploader
+
+
+async def _accept(
+    deps: Dependencies, submission: Submission, state, stream
+) -> uploads_pb2.UploadResponse:
+    """Steps 3b to 6, for an uploader the tokens service vouched for."""
+    form, filename = submission.form, submission.distribution.filename
+    model.authorize(state, form.name, submission.uploader, form.version)
+    with deps.files.incoming() as incoming:
+        digests, size = await receive(deps, form, stream, incoming)
+        metadata = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution)
+        async with deps.units() as unit:
+            identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
+        if identical:
+            return _response("exists", submission, _name_of(state, form.name), digests)
+        path = await asyncio.to_thread(deps.files.keep, incoming, digests.sha256, filename, metadata)
+    command = _add_file(submission, state, digests, size, path, metadata)
+    return await deps.units.run(lambda unit: _record(unit, deps, submission, command))
+
+
+async def receive(
+    deps: Dependencies, form: UploadForm, stream, incoming: IncomingFile
+) -> tuple[Digests, int]:
+    """Step 4: writes the chunks to `incoming`, hashing and counting as they come.
+    Raises FileTooLarge (at the first chunk past the limit), EmptyFile or DigestMismatch."""
+    meter = ContentMeter(deps.max_file_size, form.name)
+    async for request in stream:
+        if request.WhichOneof("part") != "chunk":
+            raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
+        meter.add(request.chunk)
+        incoming.write(request.chunk)
+    incoming.finish()
+    check_not_empty(meter.size)
+    digests = meter.digests()
+    check_digests(form.digests, digests)
+    return digests, meter.size
+
+
+async def check_duplicates(connection, filename: str, digests: Digests, origin: str) -> bool:
+    """Step 5: True for a byte-identical re-upload of `filename`. Raises FileAlreadyExists when
+    the name is taken by other content, or the content was already uploaded under another name."""
+    same_name = await repository.file_named(connection, filename)
+    if same_name is not None and hmac.compare_digest(same_name.sha256, digests.sha256):
+        return True
+    if same_name is not None or await repository.file_with_blake2(connection, digests.blake2_256):
+        raise FileAlreadyExists(
+            f"File already exists ('{filename}'). "
+            f"See {origin}/help/#file-name-reuse for more information."
+        )
+    return False
+
+
+def _name_of(state: model.ProjectState | None, fallback: str) -> str:
+    return state.name if state else fallback
+
+
+def _add_file(submission: Submission, state, digests: Digests, size: int, path: str, metadata):
+    form, distribution = submission.form, submission.distribution
+    return model.AddFile(
+        project_id=state.project_id if state else str(uuid.uuid4()),
+        name=form.name, version=form.version, filename=distribution.filename,
+        packagetype=distribution.packagetype, python_version=form.pyversion,
+        size=size, digests=digests, requires_python=form.requires_python, summary=form.summary,
+        path=path, metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata else "",
+    )
+
+
+async def _record(unit, deps: Dependencies, submission: Submission, command: model.AddFile):
+    """Step 6: re-decides on fresh state (it may have changed while the bytes streamed in),
+    then records the events and updates the read models in this unit's transaction."""
+    form = submission.form
+    state = await _project_state(unit, form.name)
+    model.authorize(state, form.name, submission.uploader, form.version)
+    if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
+        return _response("exists", submission, _name_of(state, form.name), command.digests)
+    command = replace(command, project_id=state.project_id) if state else command
+    new_events = model.upload_events(state, command, submission.uploader)
+    envelopes = await unit.record(
+        model.stream_of(command.project_id), state.version if state else 0, new_events,
+        submission.actor(), submission.subjects(command.project_id),
+    )
+    await repository.project(unit.connection, list(zip(envelopes, new_events)))
+    log.info("upload.accepted", project=command.name, filename=command.filename,
+             sha256=command.digests.sha256)
+    return _response("created", submission, _name_of(state, form.name), command.digests)
+
+
+def _response(outcome: str, submission: Submission, project: str, digests: Digests):
+    return uploads_pb2.UploadResponse(
+        outcome=outcome, project=project, version=submission.form.version,
+        filename=submission.distribution.filename, sha256=digests.sha256,
+    )
+
+
+async def record_rejection(
+    deps: Dependencies, submission: Submission, state, refusal: UploadsError
+) -> None:
+    """Records UploadRejected on the project's stream (or the uploader's, for a project that
+    does not exist). A failure to record is logged; the refusal itself still reaches the client."""
+    rejected = events.UploadRejected(project_name=submission.form.name,
+                                     filename=submission.distribution.filename, reason=refusal.message)
+    project_id = state.project_id if state else ""
+    stream = model.stream_of(project_id) if state else f"uploader-{submission.uploader.user_id}"
+
+    async def handle(unit):
+        await unit.record(stream, None, [rejected], submission.actor(), submission.subjects(project_id))
+
+    try:
+        await deps.units.run(handle)
+    except (sa.exc.SQLAlchemyError, ConcurrencyConflict):
+        log.exception("upload.rejection_not_recorded", error_code=refusal.code)

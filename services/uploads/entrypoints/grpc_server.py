@@ -1,0 +1,50 @@
+"""The UploadsService gRPC API; each method delegates to one handler."""
+
+from __future__ import annotations
+
+import grpc
+
+from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
+from services.uploads.application import handlers, upload
+from services.uploads.domain import errors
+
+# The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
+STATUS_OF_ERROR = {
+    errors.UploadsError: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.InvalidUpload: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.NotAuthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    errors.Forbidden: grpc.StatusCode.PERMISSION_DENIED,
+    errors.ProjectNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.FileNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.TokensUnavailable: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
+    """Projects, releases, files and uploads over gRPC."""
+
+    def __init__(self, deps: handlers.Dependencies):
+        self._deps = deps
+
+    async def Upload(self, request_iterator, context):
+        """Validates, stores and records one distribution: INVALID_ARGUMENT for a refused upload,
+        UNAUTHENTICATED without a token, PERMISSION_DENIED when the token or role does not allow
+        it, UNAVAILABLE when the tokens service cannot be reached."""
+        return await upload.upload(self._deps, request_iterator)
+
+    async def ListProjects(self, request, context):
+        """Every project. Raises nothing of its own."""
+        return await handlers.list_projects(self._deps)
+
+    async def GetProject(self, request, context):
+        """A project with its files and versions; NOT_FOUND when there is none."""
+        return await handlers.get_project(self._deps, request.name)
+
+    async def ReadFile(self, request, context):
+        """A stored file's bytes in 64 KiB chunks; NOT_FOUND unless the database knows the path."""
+        async for chunk in handlers.read_file(self._deps, request.path):
+            yield uploads_pb2.ReadFileResponse(chunk=chunk)
+
+    async def CheckProjectAccess(self, request, context):
+        """Whether the principal may do `permission` on the project; NOT_FOUND for no project."""
+        return await handlers.check_project_access(self._deps, request)
