@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -96,9 +97,10 @@ def build_project(where: Path, name: str, version: str, marker: str = "") -> lis
 
 
 def twine_upload(gatehouse: Gatehouse, token: str, files: list[Path]) -> subprocess.CompletedProcess:
-    """`twine upload` exactly as a user types it."""
+    """`twine upload` exactly as a user types it (output unwrapped and uncoloured for asserts)."""
+    env = dict(os.environ, COLUMNS="1000", NO_COLOR="1", TERM="dumb")
     return subprocess.run(
         [str(BIN / "twine"), "upload", "--disable-progress-bar", "--non-interactive",
          "--repository-url", f"{gatehouse.url}/legacy/", "-u", "__token__", "-p", token, *map(str, files)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=300, env=env,
     )
