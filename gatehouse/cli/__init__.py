@@ -1,0 +1,1 @@
+"""The `gatehouse` operator command."""

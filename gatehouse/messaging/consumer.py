@@ -50,6 +50,7 @@ class DurableConsumer:
         self._batch_size = batch_size
         self._replicas = replicas
         self._stopping = False
+        self._subscription = None
         self.handled = 0
 
     async def run(self) -> None:
@@ -65,12 +66,23 @@ class DurableConsumer:
                 await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
+        """Ends run() after the batch in flight; call unsubscribe() once it has returned."""
         self._stopping = True
+
+    async def unsubscribe(self) -> None:
+        """Drops the pull subscription's inbox (the durable consumer and its position stay).
+
+        nats-py's drain() otherwise waits its whole timeout on a pull subscription whose
+        fetch has timed out, which would stall every shutdown.
+        """
+        if self._subscription is not None:
+            await self._subscription.unsubscribe()
+            self._subscription = None
 
     async def _subscribe(self):
         js = self._nc.jetstream(timeout=3)
         await ensure_stream(js, self._stream, self._replicas)
-        return await js.pull_subscribe(
+        self._subscription = await js.pull_subscribe(
             self._filter,
             durable=self.name,
             stream=self._stream,
@@ -81,6 +93,7 @@ class DurableConsumer:
                 max_ack_pending=10_000,
             ),
         )
+        return self._subscription
 
     async def _consume(self, subscription) -> None:
         while not self._stopping:

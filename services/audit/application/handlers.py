@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from packaging.utils import canonicalize_name
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -26,6 +27,7 @@ from services.audit.domain.query import (
 )
 
 TAIL_BATCH = 100
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,26 @@ def _query(keys: tuple[str, ...], log_filter: audit_pb2.EventFilter, **position)
     )
 
 
+async def uncancelled(coroutine: Awaitable[T]) -> T:
+    """Awaits `coroutine` in a task a cancelled RPC cannot interrupt (the caller still sees the
+    cancellation). A query cancelled inside aiosqlite leaves SQLAlchemy a connection it cannot
+    close, which hangs its task and leaks the pooled connection."""
+    task = asyncio.ensure_future(coroutine)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        raise
+
+
+async def _newest_page(deps: Dependencies, request: audit_pb2.QueryEventsRequest, query: LogQuery) -> list:
+    async with deps.engine.connect() as connection:
+        keys = await _log_keys(connection, request.caller, request.filter)
+        if keys is None:
+            return []
+        return await repository.newest_events(connection, replace(query, log_keys=keys))
+
+
 async def query_events(
     deps: Dependencies, request: audit_pb2.QueryEventsRequest
 ) -> audit_pb2.QueryEventsResponse:
@@ -85,12 +107,8 @@ async def query_events(
     limit = page_size(request.limit)
     before_seq = decode_cursor(request.cursor)
     check_time_range(request.filter.since_us, request.filter.until_us)
-    async with deps.engine.connect() as connection:
-        keys = await _log_keys(connection, request.caller, request.filter)
-        if keys is None:
-            return audit_pb2.QueryEventsResponse()
-        query = _query(keys, request.filter, before_seq=before_seq, limit=limit + 1)
-        rows = await repository.newest_events(connection, query)
+    query = _query((), request.filter, before_seq=before_seq, limit=limit + 1)
+    rows = await uncancelled(_newest_page(deps, request, query))
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else ""
     return audit_pb2.QueryEventsResponse(
@@ -108,6 +126,11 @@ async def _rows_after(deps: Dependencies, request: audit_pb2.TailEventsRequest, 
         return await repository.events_after(connection, query)
 
 
+async def _last_seq(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return await repository.last_seq(connection)
+
+
 async def tail_events(
     deps: Dependencies, request: audit_pb2.TailEventsRequest
 ) -> AsyncIterator[audit_pb2.SecurityEvent]:
@@ -116,10 +139,9 @@ async def tail_events(
     before the first event."""
     await authorize(deps, request.caller, request.filter)
     check_time_range(request.filter.since_us, request.filter.until_us)
-    async with deps.engine.connect() as connection:
-        after_seq = await repository.last_seq(connection)
+    after_seq = await uncancelled(_last_seq(deps.engine))
     while True:
-        rows = await _rows_after(deps, request, after_seq)
+        rows = await uncancelled(_rows_after(deps, request, after_seq))
         for row in rows:
             yield repository.security_event_of(row)
         if rows:

@@ -92,7 +92,9 @@ def users_of(envelope: envelope_pb2.EventEnvelope, additional: dict[str, Any]) -
     return tuple(dict.fromkeys((i, n) for i, n in pairs if i and n))
 
 
-def row_of(envelope: envelope_pb2.EventEnvelope, additional: dict[str, Any], chain_ok: bool) -> dict[str, Any]:
+def row_of(
+    envelope: envelope_pb2.EventEnvelope, additional: dict[str, Any], chain_ok: bool
+) -> dict[str, Any]:
     """The `security_events` columns; the raw fields are kept so the hash can be recomputed."""
     return {
         "event_id": envelope.event_id,

@@ -32,7 +32,9 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
 
 
 def _with_reason(sentence: str, record: Additional) -> str:
-    reason = record.get("reason", "")
+    reason = str(record.get("reason", ""))
+    if reason and " " not in reason:
+        reason = reason.replace("_", " ")  # a code such as invalid_password, not a sentence
     return f"{sentence} ({reason})" if reason else sentence
 
 

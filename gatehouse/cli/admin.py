@@ -1,0 +1,61 @@
+"""`gatehouse admin ...`: account administration."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from gatehouse.cli.connection import CALL_TIMEOUT, Clients, Refusal, operator, request_context
+from gatehouse.identity.v1 import identity_pb2
+
+
+def add_parsers(commands: argparse._SubParsersAction) -> None:
+    """Adds `admin create-user`."""
+    admin = commands.add_parser("admin", help="account administration")
+    actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
+    create = actions.add_parser("create-user", help="create an account")
+    create.add_argument("username")
+    create.add_argument("--email", required=True)
+    create.add_argument("--verified", action="store_true", help="mark the e-mail address as verified")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input's first line"
+    )
+    create.set_defaults(run=create_user)
+
+
+def read_password(
+    from_stdin: bool, stdin: TextIO | None = None, prompt: Callable[[str], str] = getpass.getpass
+) -> str:
+    """The new account's password: stdin's first line, or typed twice. Raises Refusal."""
+    if from_stdin:
+        password = (stdin or sys.stdin).readline().rstrip("\r\n")
+        if not password:
+            raise Refusal("No password was given on standard input.")
+        return password
+    password = prompt("Password: ")
+    if password != prompt("Repeat password: "):
+        raise Refusal("The passwords do not match.")
+    return password
+
+
+def create_request(args: argparse.Namespace, password: str) -> identity_pb2.CreateUserRequest:
+    """The CreateUser call an operator's `create-user` makes."""
+    return identity_pb2.CreateUserRequest(
+        username=args.username,
+        email=args.email,
+        email_verified=args.verified,
+        password=password,
+        context=request_context(),
+        actor=operator(),
+    )
+
+
+def create_user(args: argparse.Namespace, clients: Clients) -> int:
+    """Creates the account and prints its id. Raises Refusal (or grpc.RpcError)."""
+    request = create_request(args, read_password(args.password_stdin))
+    response = clients.identity().CreateUser(request, timeout=CALL_TIMEOUT)
+    print(f"Created user {response.user.username} (id {response.user.user_id})")
+    return 0

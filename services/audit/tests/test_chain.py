@@ -1,0 +1,60 @@
+from gatehouse.events.v1 import identity_pb2 as identity_events
+from services.audit.domain import chain
+from services.audit.tests.factories import Chains, actor
+
+
+def _stream(count=3, stream="user-a"):
+    chains = Chains()
+    return [chains.next("identity", stream, identity_events.LoginSucceeded(user_id="a"), actor())
+            for _ in range(count)]
+
+
+def test_an_untouched_stream_links_event_by_event():
+    head = chain.ChainHead()
+    for envelope in _stream():
+        assert chain.check_link(head, envelope).ok
+        head = chain.advance(head, envelope)
+    assert head.version == 3
+
+
+def test_a_tampered_payload_breaks_the_link():
+    first, second, _ = _stream()
+    second.payload = identity_events.LoginSucceeded(user_id="mallory").SerializeToString()
+    verdict = chain.check_link(chain.advance(chain.ChainHead(), first), second)
+    assert not verdict.ok and "content" in verdict.problem
+
+
+def test_a_tampered_ip_address_breaks_the_link():
+    (first,) = _stream(1)
+    first.actor.ip_address = "203.0.113.9"
+    assert not chain.check_link(chain.ChainHead(), first).ok
+
+
+def test_a_missing_event_breaks_the_link():
+    first, _, third = _stream()
+    verdict = chain.check_link(chain.advance(chain.ChainHead(), first), third)
+    assert not verdict.ok and "version 3 follows version 1" == verdict.problem
+
+
+def test_a_rewritten_prev_hash_breaks_the_link_even_when_the_hash_is_recomputed():
+    first, second, _ = _stream()
+    second.prev_hash = "1" * 64
+    second.hash = chain.chain_hash(second.prev_hash, second)
+    assert not chain.check_link(chain.advance(chain.ChainHead(), first), second).ok
+
+
+def test_a_late_event_never_moves_the_head_back():
+    first, second, _ = _stream()
+    head = chain.advance(chain.advance(chain.ChainHead(), first), second)
+    assert chain.advance(head, first) == head
+
+
+def test_first_break_names_the_tampered_event_among_several_streams():
+    streams = _stream(2, "user-a") + _stream(3, "user-b")
+    streams[3].actor.user_agent = "forged"
+    found = chain.first_break(streams)
+    assert (found.event_id, found.stream, found.version) == (streams[3].event_id, "user-b", 2)
+
+
+def test_first_break_is_none_for_intact_chains():
+    assert chain.first_break(_stream(2, "user-a") + _stream(2, "user-b")) is None

@@ -1,0 +1,54 @@
+import re
+
+import pytest
+
+from gatehouse.eventstore import registry
+from services.audit.domain import tags
+
+TAG_SHAPE = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
+
+
+def test_every_known_event_type_has_a_tag():
+    missing = sorted(set(registry.EVENT_TYPES) - set(tags.TAG_OF_EVENT_TYPE))
+    assert missing == []
+
+
+def test_every_tag_has_a_renderer_and_every_renderer_a_tag():
+    assert set(tags.TAG_OF_EVENT_TYPE.values()) == set(tags.RENDERERS)
+
+
+def test_tags_are_shaped_source_subject_action_and_unique():
+    values = list(tags.TAG_OF_EVENT_TYPE.values())
+    assert all(TAG_SHAPE.match(tag) for tag in values)
+    assert len(values) == len(set(values))
+
+
+def test_an_unknown_event_type_gets_an_unknown_tag_and_a_sentence():
+    assert tags.tag_of("TokenTeleported") == "unknown:TokenTeleported"
+    assert tags.render("unknown:TokenTeleported", {}) == "Event TokenTeleported"
+
+
+@pytest.mark.parametrize(
+    ("tag", "record", "sentence"),
+    [
+        ("account:login:succeeded", {"user_id": "u"}, "Logged in"),
+        ("account:login:failed", {"reason": "wrong password"}, "Login failed (wrong password)"),
+        ("account:login:failed", {"reason": "invalid_password"}, "Login failed (invalid password)"),
+        ("project:upload:rejected", {"filename": "a_b.whl", "reason": "Use a_b."}, "Upload of a_b.whl rejected (Use a_b.)"),
+        ("account:session:ended", {}, "Logged out"),
+        ("account:session:ended", {"reason": "expired"}, "Session ended (expired)"),
+        ("account:api_token:issued", {"name": "ci"}, "API token 'ci' issued"),
+        ("account:user:created", {"username": "alice", "created_by": "operator"},
+         "Account alice created by an operator"),
+        ("file:file:added", {"filename": "demo-1.0.tar.gz", "version": "1.0"},
+         "File demo-1.0.tar.gz added to release 1.0"),
+        ("project:role:added", {"username": "bob", "role": "Owner"}, "bob added as Owner"),
+    ],
+)
+def test_renderers_write_one_short_sentence(tag, record, sentence):
+    assert tags.render(tag, record) == sentence
+
+
+def test_every_renderer_copes_with_an_empty_record():
+    for tag in tags.RENDERERS:
+        assert tags.render(tag, {})
