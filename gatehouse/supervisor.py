@@ -146,7 +146,9 @@ def _say(message: str) -> None:
 def main() -> None:
     settings = load()
     supervisor = Supervisor(settings)
+    # Installed explicitly: a shell starts background jobs with SIGINT ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         supervisor.start()
         if supervisor.wait_healthy():
