@@ -25,6 +25,8 @@ class Settings:
     token_prefix: str
     stream_name: str
     stream_replicas: int
+    smtp_url: str = ""
+    mail_from: str = "Gatehouse <gatehouse@localhost>"
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -93,4 +95,6 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         token_prefix=env.get("GATEHOUSE_TOKEN_PREFIX", "gatehouse-"),
         stream_name=env.get("GATEHOUSE_STREAM", "GATEHOUSE_EVENTS"),
         stream_replicas=int(env.get("GATEHOUSE_STREAM_REPLICAS", "1")),
+        smtp_url=env.get("GATEHOUSE_SMTP_URL", ""),
+        mail_from=env.get("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
     )

@@ -79,11 +79,24 @@ class Supervisor:
         wait_for_port(port)
         return child
 
+    def _mail_sink(self) -> Child | None:
+        # With no SMTP server configured, mail lands as .eml files under $GATEHOUSE_DATA/mail/.
+        if self.settings.smtp_url:
+            return None
+        port = free_port()
+        self.env["GATEHOUSE_SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+        command = [sys.executable, "-m", "gatehouse.mail.sink", "--port", str(port),
+                   "--directory", str(self.settings.data_dir / "mail")]
+        child = Child("mail", command, self.logs / "mail.log")
+        child.start(self.env)
+        wait_for_port(port)
+        return child
+
     def start(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
-        nats = self._nats()
-        if nats is not None:
-            self.children.append(nats)
+        for child in (self._nats(), self._mail_sink()):
+            if child is not None:
+                self.children.append(child)
         for name in SERVICES:
             self._spawn(name, [sys.executable, "-m", f"services.{name}"])
         self._spawn("gateway", [sys.executable, "-m", "gateway"])
