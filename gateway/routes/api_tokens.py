@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from aiohttp import web
 
 from gatehouse.tokens.v1 import tokens_pb2
@@ -12,6 +14,19 @@ from gateway.keys import CLIENTS
 from gateway.timestamps import format_rfc3339, parse_rfc3339
 
 routes = web.RouteTableDef()
+
+# The web form's expiry choices, in days ("0": never; the operator may set a maximum lifetime).
+EXPIRY_PRESET_DAYS = ("30", "90", "365", "0")
+DEFAULT_EXPIRY_DAYS = "365"
+
+
+def expiry_preset_us(days: object) -> int:
+    """The expiry (µs since the epoch) for a web-form preset; 0 for "never". Raises BadRequest
+    for a value that is not one of the presets."""
+    chosen = str(days) if days not in (None, "") else DEFAULT_EXPIRY_DAYS
+    if chosen not in EXPIRY_PRESET_DAYS:
+        raise BadRequest("Choose one of the offered expiry times.")
+    return (int(time.time()) + int(chosen) * 86_400) * 1_000_000 if chosen != "0" else 0
 
 
 def _flag(body: dict, name: str) -> bool:
@@ -77,6 +92,7 @@ def token_json(info: tokens_pb2.TokenInfo) -> dict:
 @routes.post("/api/v1/tokens")
 async def create(request: web.Request) -> web.Response:
     """Issues a token for the logged-in user; the secret is in this answer only."""
+    # TODO(issue 3): fresh re-authentication before a token is created (see `rotate`).
     caller = await session_caller(request)
     body = await read_json(request)
     answer = await request.app[CLIENTS].tokens.IssueToken(
@@ -112,6 +128,23 @@ async def revoke(request: web.Request) -> web.Response:
         timeout=10,
     )
     return web.json_response({"revoked": True})
+
+
+@routes.post("/api/v1/tokens/{token_id}/rotate")
+async def rotate(request: web.Request) -> web.Response:
+    """Replaces one of the caller's tokens by a new secret with the same caveats (shown once);
+    the old token is revoked."""
+    # TODO(issue 3): require a fresh re-authentication here and in `create`, once sessions
+    # record when the password / second factor was last proven.
+    caller = await session_caller(request)
+    answer = await request.app[CLIENTS].tokens.RotateToken(
+        tokens_pb2.RotateTokenRequest(
+            owner=caller.principal, token_id=request.match_info["token_id"], context=request_context(request)
+        ),
+        timeout=10,
+    )
+    body = {**token_json(answer.token), "token": answer.secret, "replaces": answer.replaced_token_id}
+    return web.json_response(body, status=201)
 
 
 @routes.post("/api/v1/tokens/introspect")

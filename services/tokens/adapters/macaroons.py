@@ -21,6 +21,9 @@ from services.tokens.domain.model import NOT_A_TOKEN, SIGNATURE_INVALID
 IDENTIFIER_VERSION = 1
 # Far above any real token (a few hundred bytes); keeps a hostile caller from making us parse megabytes.
 MAX_SECRET_LENGTH = 16_384
+# Real tokens carry under ten caveats; a holder may add some. More is an attack on our CPU.
+MAX_CAVEATS = 64
+TOO_MANY_CAVEATS = "the token has too many caveats."
 # What pymacaroons raises for garbage input besides its own exceptions.
 _MALFORMED = (MacaroonException, ValueError, TypeError, IndexError, KeyError, AttributeError)
 
@@ -78,8 +81,10 @@ class MacaroonCodec:
         try:
             macaroon = Macaroon.deserialize(secret[len(self._prefix):])
             identifier = macaroon.identifier_bytes
-        except _MALFORMED as error:
+        except Exception as error:  # noqa: BLE001 - pymacaroons raises bare Exception and struct.error on garbage
             raise TokenMalformed(NOT_A_TOKEN) from error
+        if len(macaroon.caveats) > MAX_CAVEATS:
+            raise TokenMalformed(TOO_MANY_CAVEATS)
         return PresentedToken(token_id_in(identifier), macaroon)
 
     def verify(self, presented: PresentedToken, root_key: bytes, pipeline: CaveatPipeline) -> str | None:
@@ -97,6 +102,10 @@ class MacaroonCodec:
                 return pipeline.first_failure
             return SIGNATURE_INVALID
         return pipeline.verdict()
+
+    def genuine(self, presented: PresentedToken, root_key: bytes) -> bool:
+        """Whether the presented macaroon was really derived from `root_key` (its caveats aside)."""
+        return _chain_holds(presented.macaroon, root_key)
 
 
 def _chain_holds(macaroon: Macaroon, root_key: bytes) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 
@@ -14,12 +14,15 @@ from gatehouse.eventstore.store import ConcurrencyConflict, actor_from, now_us
 from gatehouse.eventstore.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from gatehouse.tokens.v1 import tokens_pb2
 from services.tokens.adapters import repository
+from services.tokens.adapters.disclosure_keys import DisclosureKeys
+from services.tokens.adapters.projects_client import ProjectDirectory
+from services.tokens.adapters.hot_path import KnownPresentation, UseRecorder, VerifiedTokens
 from services.tokens.adapters.crypto import RootKeyCipher, RootKeyUnreadable, new_root_key
 from services.tokens.adapters.macaroons import MacaroonCodec, PresentedToken
 from services.tokens.application import messages
 from services.tokens.domain import model
 from services.tokens.domain import scope as scopes
-from services.tokens.domain.caveats import CaveatPipeline, Presentation
+from services.tokens.domain.caveats import CaveatPipeline, Presentation, verdict
 from services.tokens.domain.errors import OwnerRequired, TokenInvalid, TokenNotFound
 
 log = structlog.get_logger(__name__)
@@ -33,6 +36,19 @@ class Dependencies:
     # None: tokens may live forever (PyPI's default); otherwise the longest lifetime allowed.
     max_lifetime_s: int | None = None
     clock: Callable[[], int] = now_us
+    # Public keys of secret-scanning partners; None: leak reports are refused.
+    disclosure_keys: DisclosureKeys | None = None
+    # Recently verified tokens in memory and batched last uses (None: every use hits the database).
+    cache: VerifiedTokens | None = None
+    uses: UseRecorder | None = None
+    # Binds listed projects to their ids at issue (None: names only).
+    projects: ProjectDirectory | None = None
+
+
+def forget(deps: Dependencies, token_id: str) -> None:
+    """Drops a token whose state changed from the in-memory cache, so it is refused at once."""
+    if deps.cache is not None:
+        deps.cache.forget(token_id)
 
 
 def _subjects(user_id: str, username: str) -> envelope_pb2.Subjects:
@@ -51,6 +67,7 @@ async def issue_token(deps: Dependencies, request: tokens_pb2.IssueTokenRequest)
     _require_owner(owner)
     now = deps.clock()
     scope = scopes.validated(messages.scope_from(request.caveats), now // messages.MICROS, deps.max_lifetime_s)
+    scope = await _bound_to_project_ids(deps, scope)
     command = model.IssueToken(str(uuid.uuid4()), owner.user_id, model.checked_name(request.name), scope)
     issued = model.issue(command)
     documents = messages.stored_documents(issued[0].caveats_json)
@@ -61,7 +78,8 @@ async def issue_token(deps: Dependencies, request: tokens_pb2.IssueTokenRequest)
     async def handle(unit: UnitOfWork):
         actor = actor_from(request.context, owner)
         subjects = _subjects(owner.user_id, owner.username)
-        await unit.record(model.stream_of(command.token_id), 0, issued, actor, subjects)
+        await record_token_events(unit, command.token_id, 0, issued, actor, (owner.user_id, owner.username),
+                                  issued[0].caveats_json, command.name)
         await repository.add_token(
             unit.connection, token_id=command.token_id, user_id=owner.user_id, username=owner.username,
             name=command.name, caveats_json=issued[0].caveats_json, created_at_us=now,
@@ -74,6 +92,30 @@ async def issue_token(deps: Dependencies, request: tokens_pb2.IssueTokenRequest)
     log.info("token.issued", token_id=command.token_id, user_id=owner.user_id)
     info = messages.token_info(row, scope, documents)
     return tokens_pb2.IssueTokenResponse(token=info, secret=secret)
+
+
+async def _bound_to_project_ids(deps: Dependencies, scope: scopes.Scope) -> scopes.Scope:
+    """The scope with the ids of its listed projects that exist now. Raises ProjectsUnavailable."""
+    if deps.projects is None or not scope.projects:
+        return scope
+    ids = await deps.projects.ids_of(scope.projects)
+    return replace(scope, project_ids=tuple(sorted(ids.items())))
+
+
+async def record_token_events(unit: UnitOfWork, token_id: str, version: int, new_events: list, actor,
+                              owner: tuple[str, str], caveats_json: str, name: str) -> None:
+    """Records `new_events` on the token's stream, then, when they start or end a project-scoped
+    token, one ProjectTokenAdded/Removed per project with that project as the subject (so the
+    project's security log shows it). Raises ConcurrencyConflict."""
+    stream = model.stream_of(token_id)
+    await unit.record(stream, version, new_events, actor, _subjects(*owner))
+    version += len(new_events)
+    for event in new_events:
+        for project, project_id, project_event in model.project_events(event, caveats_json, name):
+            subjects = envelope_pb2.Subjects(user_id=owner[0], username=owner[1], project=project,
+                                             project_id=project_id)
+            await unit.record(stream, version, [project_event], actor, subjects)
+            version += 1
 
 
 async def list_tokens(deps: Dependencies, request: tokens_pb2.ListTokensRequest) -> tokens_pb2.ListTokensResponse:
@@ -106,13 +148,51 @@ async def revoke_token(deps: Dependencies, request: tokens_pb2.RevokeTokenReques
         revoked = model.revoke(state, reason)
         if revoked:
             actor = actor_from(request.context, owner)
-            await unit.record(model.stream_of(row.token_id), state.version, revoked, actor,
-                              _subjects(row.user_id, row.username))
+            await record_token_events(unit, row.token_id, state.version, revoked, actor,
+                                      (row.user_id, row.username), row.caveats_json, row.name)
             await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
 
     await deps.units.run(handle)
+    forget(deps, request.token_id)
     log.info("token.revoked", token_id=request.token_id, by_operator=owner.operator)
     return tokens_pb2.RevokeTokenResponse()
+
+
+async def rotate_token(deps: Dependencies, request: tokens_pb2.RotateTokenRequest) -> tokens_pb2.RotateTokenResponse:
+    """A new secret with the same caveats; the old token is revoked in the same transaction
+    (TokenRotated). Raises OwnerRequired, TokenNotFound (not the owner's, or no such token) and
+    TokenAlreadyRevoked."""
+    owner = request.owner
+    _require_owner(owner)
+    new_token_id, root_key = str(uuid.uuid4()), new_root_key()
+    sealed = deps.cipher.seal(new_token_id, root_key)
+
+    async def handle(unit: UnitOfWork):
+        row = await repository.find_token(unit.connection, request.token_id)
+        if row is None or row.user_id != owner.user_id:
+            raise TokenNotFound("You have no API token with this id.")
+        state = model.fold(await unit.load(model.stream_of(row.token_id)))
+        old_events, new_events = model.rotate(state, new_token_id)
+        actor, owner_pair = actor_from(request.context, owner), (row.user_id, row.username)
+        await record_token_events(unit, row.token_id, state.version, old_events, actor, owner_pair,
+                                  row.caveats_json, row.name)
+        await record_token_events(unit, new_token_id, 0, new_events, actor, owner_pair, row.caveats_json, row.name)
+        await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+        await repository.add_token(
+            unit.connection, token_id=new_token_id, user_id=row.user_id, username=row.username, name=row.name,
+            caveats_json=row.caveats_json, created_at_us=deps.clock(), expires_at_us=row.expires_at_us,
+        )
+        await repository.store_root_key(unit.connection, new_token_id, sealed)
+        return await repository.find_token(unit.connection, new_token_id)
+
+    row = await deps.units.run(handle)
+    forget(deps, request.token_id)
+    log.info("token.rotated", token_id=request.token_id, new_token_id=new_token_id)
+    documents = messages.stored_documents(row.caveats_json)
+    secret = deps.codec.mint(new_token_id, root_key, documents)
+    return tokens_pb2.RotateTokenResponse(
+        token=_stored_info(row), secret=secret, replaced_token_id=request.token_id
+    )
 
 
 def _refused(reason: str) -> tokens_pb2.VerifyTokenResponse:
@@ -124,50 +204,86 @@ async def verify_token(deps: Dependencies, request: tokens_pb2.VerifyTokenReques
     valid=false with a reason sentence ("Invalid API Token: ..."), and records TokenRejected
     when the token is a known one. A single-use token is consumed by its first success.
     With `inspect_only` the answer is the same but nothing is recorded or consumed."""
+    response = _verify_remembered(deps, request)
+    if response is not None:
+        return response
     try:
         presented = deps.codec.read(request.token)
     except TokenInvalid as refusal:
         return _refused(refusal.reason)
-    response = await deps.units.run(lambda unit: _verify_in(deps, unit, request, presented))
+    epoch = deps.cache.epoch if deps.cache is not None else 0
+    response, remembered = await deps.units.run(lambda unit: _verify_in(deps, unit, request, presented))
+    if remembered is not None and deps.cache is not None and deps.uses is not None:
+        deps.cache.remember(*remembered, request.token, epoch)  # only once committed
     log.info(
         "token.verified", token_id=presented.token_id, valid=response.valid, inspect_only=request.inspect_only
     )
     return response
 
 
+def _presentation(request, owner_user_id: str, now: int) -> Presentation:
+    operation = request.operation
+    return Presentation(
+        owner_user_id, operation.project, operation.action, operation.version,
+        request.context.ip_address, now / messages.MICROS, operation.project_id,
+    )
+
+
+def _verify_remembered(deps: Dependencies, request):
+    """The answer for a secret that verified moments ago (signature known good, caveats known),
+    or None to go the whole way: not remembered, or refused (a refusal is always re-checked
+    and recorded in the database)."""
+    remembered = deps.cache.presentation(request.token) if deps.cache is not None else None
+    if remembered is None:
+        return None
+    known, entry = remembered
+    if model.network_of(request.context.ip_address) not in entry.state.networks:
+        return None  # a first use from this network is recorded in the database
+    now = deps.clock()
+    if verdict(list(known.caveats), _presentation(request, entry.row.user_id, now)) is not None:
+        return None
+    info = messages.token_info(entry.row, known.summary, list(known.predicates))
+    if not request.inspect_only:
+        deps.uses.record(known.token_id, now, request.context.ip_address)
+        info.last_used_at_us, info.last_used_ip = now, request.context.ip_address
+    log.debug("token.verified", token_id=known.token_id, valid=True, inspect_only=request.inspect_only)
+    return tokens_pb2.VerifyTokenResponse(valid=True, token=info)
+
+
 async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: PresentedToken):
+    """(the answer, what to remember once committed: (row, state, KnownPresentation) or None)."""
     row = await repository.find_token(unit.connection, presented.token_id)
     if row is None:
-        return _refused(model.REVOKED_OR_UNKNOWN)
+        return _refused(model.REVOKED_OR_UNKNOWN), None
     state = model.fold(await unit.load(model.stream_of(row.token_id)))
     now = deps.clock()
-    operation = request.operation
-    pipeline = CaveatPipeline(Presentation(
-        row.user_id, operation.project, operation.action, operation.version,
-        request.context.ip_address, now / messages.MICROS,
-    ))
+    pipeline = CaveatPipeline(_presentation(request, row.user_id, now))
     refusal = None if state.revoked else await _check(deps, unit, presented, pipeline)
-    refusal, new_events = model.after_verification(state, refusal)
+    refusal, new_events = model.after_verification(state, refusal, request.context.ip_address)
     if refusal is not None:
         if not request.inspect_only:
             # Whoever presented it is unknown: the actor names only the token and the client.
             presenter = common_pb2.Principal(token_id=row.token_id)
             await _record(unit, request, row, state, new_events, principal=presenter)
-        return _refused(refusal)
-    info = messages.token_info(row, scopes.summarize(pipeline.caveats), presented.predicates())
+        return _refused(refusal), None
+    summary = scopes.summarize(pipeline.caveats)
+    info = messages.token_info(row, summary, presented.predicates())
+    network = model.network_of(request.context.ip_address)
+    seen = replace(state, networks=state.networks | {network}) if network and not request.inspect_only else state
+    known = KnownPresentation(row.token_id, tuple(pipeline.caveats), tuple(presented.predicates()), summary)
     if not request.inspect_only:
         owner = common_pb2.Principal(user_id=row.user_id, username=row.username, token_id=row.token_id)
         await _record(unit, request, row, state, new_events, principal=owner)
-        consumed = await _record_use(unit, row.token_id, state, now, request.context.ip_address)
+        consumed = await _record_use(deps, unit, row.token_id, state, now, request.context.ip_address)
         info.last_used_at_us, info.last_used_ip, info.revoked = now, request.context.ip_address, consumed
-    return tokens_pb2.VerifyTokenResponse(valid=True, token=info)
+    return tokens_pb2.VerifyTokenResponse(valid=True, token=info), (row, seen, known)
 
 
 async def _record(unit: UnitOfWork, request, row, state: model.TokenState, new_events: list, principal) -> None:
     if new_events:
         actor = actor_from(request.context, principal)
-        stream = model.stream_of(row.token_id)
-        await unit.record(stream, state.version, new_events, actor, _subjects(row.user_id, row.username))
+        await record_token_events(unit, row.token_id, state.version, new_events, actor,
+                                  (row.user_id, row.username), row.caveats_json, row.name)
 
 
 async def _check(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken, pipeline) -> str | None:
@@ -183,9 +299,14 @@ async def _check(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken
     return deps.codec.verify(presented, root_key, pipeline)
 
 
-async def _record_use(unit: UnitOfWork, token_id: str, state: model.TokenState, now: int, client_ip: str) -> bool:
-    """Stores the last use; consumes a single-use token. Returns whether it was consumed."""
-    await repository.mark_used(unit.connection, token_id, now, client_ip)
+async def _record_use(deps: Dependencies, unit: UnitOfWork, token_id: str, state: model.TokenState,
+                      now: int, client_ip: str) -> bool:
+    """Stores the last use (batched when a recorder is configured); consumes a single-use
+    token. Returns whether it was consumed."""
+    if deps.uses is None or state.single_use:
+        await repository.mark_used(unit.connection, token_id, now, client_ip)
+    else:
+        deps.uses.record(token_id, now, client_ip)
     if not state.single_use:
         return False
     if not await repository.mark_revoked(unit.connection, token_id, now):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from datetime import datetime, timezone
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import translate
@@ -28,6 +29,8 @@ FLAGS = ("single_use", "staging_only", "newer_only")
 PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,100}$")
 
+# The longest caveat we read; a list of many project names fits easily.
+MAX_CAVEAT_CHARS = 4096
 UNREADABLE_REASON = "the token has a caveat this server does not understand."
 ONLY_UPLOAD_REASON = "the token may only be used for uploads."
 
@@ -49,6 +52,7 @@ class Presentation:
     version: str = ""
     client_ip: str = ""
     now_s: float = 0.0
+    project_id: str = ""  # empty: the project does not exist (yet)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,9 @@ class UserCaveat:
 @dataclass(frozen=True)
 class ProjectsCaveat:
     projects: frozenset[str]  # PEP 503 normalized
+    # (normalized name, project id) for the projects that existed at issue: a project deleted
+    # and re-created under the same name has another id and is not covered.
+    ids: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,14 @@ def _read_flag(document: dict) -> FlagCaveat:
     return FlagCaveat(flag)
 
 
+def _read_projects_with_ids(document: dict) -> ProjectsCaveat:
+    names = frozenset(canonical_project(name) for name in _strings(document["projects"]))
+    ids = document["project_ids"]
+    if not isinstance(ids, dict) or not set(ids) <= names:
+        raise CaveatUnreadable("'project_ids' must map listed project names to ids.")
+    return ProjectsCaveat(names, tuple(sorted((name, _string(value)) for name, value in ids.items())))
+
+
 def _read_validity(document: dict) -> ValidityCaveat:
     return ValidityCaveat(_seconds(document, "nbf"), _seconds(document, "exp"))
 
@@ -196,6 +211,7 @@ _READERS: dict[frozenset[str], Callable[[dict], Caveat]] = {
     frozenset({"projects"}): lambda d: ProjectsCaveat(
         frozenset(canonical_project(name) for name in _strings(d["projects"]))
     ),
+    frozenset({"projects", "project_ids"}): lambda d: _read_projects_with_ids(d),
     frozenset({"project_pattern"}): lambda d: ProjectPatternCaveat(canonical_pattern(d["project_pattern"])),
     frozenset({"actions"}): lambda d: ActionsCaveat(known_actions(_strings(d["actions"]))),
     frozenset({"nbf"}): _read_validity,
@@ -210,9 +226,11 @@ _READERS: dict[frozenset[str], Callable[[dict], Caveat]] = {
 def parse(predicate: str) -> Caveat:
     """Reads one caveat document. Raises CaveatUnreadable unless it is a known v1 layout with
     well-formed values."""
+    if len(predicate) > MAX_CAVEAT_CHARS:
+        raise CaveatUnreadable("A caveat is too long.")
     try:
         document = json.loads(predicate)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # deep nesting exhausts the decoder's stack
         raise CaveatUnreadable("A caveat must be a JSON object.") from error
     if not isinstance(document, dict) or type(document.get("v")) is not int:
         raise CaveatUnreadable("A caveat must be a JSON object with an integer 'v'.")
@@ -245,7 +263,14 @@ def _project_reason(presented: Presentation, allows: Callable[[str], bool]) -> s
 
 
 def check_projects(caveat: ProjectsCaveat, presented: Presentation) -> str | None:
-    return _project_reason(presented, lambda name: name in caveat.projects)
+    reason = _project_reason(presented, lambda name: name in caveat.projects)
+    if reason is not None or not presented.project:
+        return reason
+    bound = dict(caveat.ids).get(canonicalize_name(presented.project))
+    if bound is not None and bound != presented.project_id:
+        return (f"the token is not valid for project '{_shown(presented.project)}': it was issued for an "
+                "earlier project of that name.")
+    return None
 
 
 def check_project_pattern(caveat: ProjectPatternCaveat, presented: Presentation) -> str | None:
@@ -260,10 +285,15 @@ def check_actions(caveat: ActionsCaveat, presented: Presentation) -> str | None:
 
 def check_validity(caveat: ValidityCaveat, presented: Presentation) -> str | None:
     if caveat.not_before is not None and presented.now_s < caveat.not_before:
-        return "the token is not valid yet."
+        return f"the token is not valid before {rfc3339(caveat.not_before)}."
     if caveat.expires_at is not None and presented.now_s >= caveat.expires_at:
-        return "the token has expired."
+        return f"the token expired at {rfc3339(caveat.expires_at)}."
     return None
+
+
+def rfc3339(seconds: int) -> str:
+    """Unix seconds as an RFC 3339 UTC time, e.g. 2026-11-01T00:00:00Z."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def client_addresses(text: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -326,6 +356,16 @@ def check_implicit_actions(caveats: list[Caveat], presented: Presentation) -> st
     if presented.action in ("", *DEFAULT_ACTIONS):
         return None
     return ONLY_UPLOAD_REASON
+
+
+def verdict(caveats: list[Caveat], presented: Presentation) -> str | None:
+    """The first reason any of `caveats` (already read, signature already checked) refuses
+    `presented`, including rules spanning caveats; None when all hold."""
+    for caveat in caveats:
+        reason = check(caveat, presented)
+        if reason is not None:
+            return reason
+    return check_implicit_actions(caveats, presented)
 
 
 class CaveatPipeline:

@@ -34,6 +34,22 @@ class TokenNotFound(TokenRequestError):
     code = "token_not_found"
 
 
+class TokenAlreadyRevoked(TokenRequestError):
+    code = "token_revoked"
+
+
+class DisclosureMalformed(TokenRequestError):
+    code = "disclosure_malformed"
+
+
+class DisclosureSignatureInvalid(TokenRequestError):
+    code = "disclosure_signature_invalid"
+
+
+class ProjectsUnavailable(TokenRequestError):
+    code = "projects_unavailable"
+
+
 class TokenInvalid(TokenError):
     """A presented token is refused; `reason` is the clause after "Invalid API Token: "."""
 

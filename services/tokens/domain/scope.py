@@ -24,6 +24,8 @@ class Scope:
     newer_only: bool = False
     single_use: bool = False
     staging_only: bool = False
+    # (normalized name, project id) of listed projects that exist, bound at issue.
+    project_ids: tuple[tuple[str, str], ...] = ()
 
 
 def validated(scope: Scope, now_s: int, max_lifetime_s: int | None = None) -> Scope:
@@ -61,7 +63,9 @@ def documents_for(user_id: str, scope: Scope) -> list[dict]:
     """The caveat documents a new token carries, the user binding first. `scope` must be validated."""
     v = {"v": cv.CAVEAT_VERSION}
     documents = [{**v, "user": user_id}]
-    if scope.projects:
+    if scope.projects and scope.project_ids:
+        documents.append({**v, "projects": list(scope.projects), "project_ids": dict(scope.project_ids)})
+    elif scope.projects:
         documents.append({**v, "projects": list(scope.projects)})
     if scope.project_pattern:
         documents.append({**v, "project_pattern": scope.project_pattern})

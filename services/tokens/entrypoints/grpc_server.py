@@ -7,7 +7,7 @@ import grpc
 import structlog
 
 from gatehouse.tokens.v1 import tokens_pb2_grpc
-from services.tokens.application import handlers
+from services.tokens.application import disclosures, handlers
 from services.tokens.domain import errors
 
 # The one place tokens errors become gRPC statuses.
@@ -15,6 +15,10 @@ STATUS_OF_ERROR = {
     errors.TokenError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.TokenRequestError: grpc.StatusCode.INVALID_ARGUMENT,
     errors.TokenNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.TokenAlreadyRevoked: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.DisclosureMalformed: grpc.StatusCode.INVALID_ARGUMENT,
+    errors.DisclosureSignatureInvalid: grpc.StatusCode.PERMISSION_DENIED,
+    errors.ProjectsUnavailable: grpc.StatusCode.UNAVAILABLE,
     # VerifyToken answers refusals in its response; this only covers a refusal raised elsewhere.
     errors.TokenInvalid: grpc.StatusCode.UNAUTHENTICATED,
 }
@@ -57,3 +61,15 @@ class TokensServicer(tokens_pb2_grpc.TokensServiceServicer):
         """Verifies a presented token; a bad token is valid=false with a reason, never an error."""
         _bind(request, "VerifyToken")
         return await handlers.verify_token(self._deps, request)
+
+    async def RotateToken(self, request, context):
+        """A new secret with the same caveats, the old one revoked; NOT_FOUND when the owner has
+        no such token, FAILED_PRECONDITION when it is already revoked."""
+        _bind(request, "RotateToken")
+        return await handlers.rotate_token(self._deps, request)
+
+    async def ReportLeak(self, request, context):
+        """Revokes every real token of a signed leak report; PERMISSION_DENIED for a bad
+        signature, INVALID_ARGUMENT for a malformed report."""
+        _bind(request, "ReportLeak")
+        return await disclosures.report_leak(self._deps, request)

@@ -60,9 +60,13 @@ def test_actions_caveat_allows_listed_actions_and_bare_authentication():
 def test_validity_caveat_enforces_not_before_and_expiry():
     window = {"v": 1, "nbf": NOW - 10, "exp": NOW + 10}
     assert reason(window) is None
-    assert reason(window, now_s=NOW - 11) == "the token is not valid yet."
-    assert reason(window, now_s=NOW + 10) == "the token has expired."
-    assert reason({"v": 1, "exp": NOW - 1}) == "the token has expired."
+    assert reason(window, now_s=NOW - 11) == f"the token is not valid before {cv.rfc3339(NOW - 10)}."
+    assert reason(window, now_s=NOW + 10) == f"the token expired at {cv.rfc3339(NOW + 10)}."
+    assert reason({"v": 1, "exp": NOW - 1}) == f"the token expired at {cv.rfc3339(NOW - 1)}."
+
+
+def test_times_in_reasons_are_rfc3339_utc():
+    assert cv.rfc3339(1793491200) == "2026-11-01T00:00:00Z"
 
 
 @pytest.mark.parametrize(
@@ -123,7 +127,7 @@ def test_pipeline_requires_every_caveat_and_keeps_the_first_reason():
         pipeline(json.dumps({"v": 1, "actions": ["upload"]})),
     ]
     assert results == [True, False, False]
-    assert pipeline.verdict() == "the token has expired."
+    assert pipeline.verdict() == f"the token expired at {cv.rfc3339(NOW - 1)}."
 
 
 def test_a_token_without_an_actions_caveat_may_only_upload():
@@ -132,3 +136,13 @@ def test_a_token_without_an_actions_caveat_may_only_upload():
     assert cv.check_implicit_actions([], presented(action="yank")) == cv.ONLY_UPLOAD_REASON
     with_actions = [cv.ActionsCaveat(frozenset({"yank"}))]
     assert cv.check_implicit_actions(with_actions, presented(action="yank")) is None
+
+
+def test_a_projects_caveat_may_bind_listed_names_to_ids():
+    bound = {"v": 1, "projects": ["demo", "new"], "project_ids": {"demo": "p1"}}
+    assert reason(bound, project="Demo", project_id="p1") is None
+    assert reason(bound, project="new", project_id="p9") is None  # did not exist at issue
+    assert "earlier project of that name" in reason(bound, project="demo", project_id="p2")
+    assert "earlier project of that name" in reason(bound, project="demo", project_id="")
+    for broken in ({"demo": 1}, {"other": "p1"}, ["p1"]):
+        assert reason({"v": 1, "projects": ["demo"], "project_ids": broken}) == cv.UNREADABLE_REASON

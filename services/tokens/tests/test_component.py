@@ -10,17 +10,25 @@ from gatehouse.common.v1 import common_pb2
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY, ErrorInterceptor
 from gatehouse.settings import load
 from gatehouse.tokens.v1 import tokens_pb2, tokens_pb2_grpc
+from services.tokens.adapters.projects_client import GrpcProjectDirectory
 from services.tokens.adapters.tables import root_keys, store
 from services.tokens.bootstrap import bootstrap
 
 ALICE = common_pb2.Principal(user_id="user-alice", username="alice")
 MALLORY = common_pb2.Principal(user_id="user-mallory", username="mallory")
 CONTEXT = common_pb2.RequestContext(ip_address="10.0.0.7", user_agent="twine/5", request_id="r-1")
-UPLOAD_DEMO = tokens_pb2.Operation(project="Demo", action="upload", version="1.0")
+UPLOAD_DEMO = tokens_pb2.Operation(project="Demo", project_id="p-demo", action="upload", version="1.0")
+
+
+PROJECT_IDS = {"demo": "p-demo"}
 
 
 @pytest.fixture
-async def service(tmp_path):
+async def service(tmp_path, monkeypatch):
+    async def known_projects(self, names):  # stands in for the uploads service
+        return {name: PROJECT_IDS[name] for name in names if name in PROJECT_IDS}
+
+    monkeypatch.setattr(GrpcProjectDirectory, "ids_of", known_projects)
     settings = load({"GATEHOUSE_DATA": str(tmp_path)})
     process = bootstrap(settings)
     server = grpc.aio.server(interceptors=[ErrorInterceptor(process.errors)])
@@ -79,9 +87,16 @@ async def test_issue_verify_revoke_then_the_token_is_dead(service):
     assert [(t.token_id, t.revoked) for t in listed.tokens] == [(token_id, True)]
 
     rows, keys = stored_events(settings)
-    assert [row.type for row in rows] == ["TokenIssued", "TokenRejected", "TokenRevoked", "TokenRejected"]
+    assert [row.type for row in rows] == [
+        "TokenIssued", "ProjectTokenAdded", "TokenUsed", "TokenRejected", "TokenRevoked", "ProjectTokenRemoved",
+        "TokenRejected",
+    ]
     assert {row.stream for row in rows} == {f"token-{token_id}"}
     assert {row.subject_username for row in rows} == {"alice"}
+    # The project events name the project (and its id), so the project's log shows them.
+    assert [(row.subject_project, row.subject_project_id) for row in rows if "Project" in row.type] == [
+        ("demo", "p-demo"), ("demo", "p-demo")
+    ]
     assert keys == []
     secret_body = issued.secret.removeprefix(settings.token_prefix).encode()
     assert not any(secret_body in row.payload for row in rows)
@@ -131,4 +146,29 @@ async def test_inspecting_a_single_use_token_neither_consumes_nor_records(servic
     assert used.valid and used.token.revoked
     assert not (await stub.VerifyToken(inspect)).valid
     rows, _ = stored_events(settings)
-    assert [row.type for row in rows] == ["TokenIssued", "TokenRevoked"]
+    assert [row.type for row in rows] == ["TokenIssued", "TokenUsed", "TokenRevoked"]
+
+
+async def test_a_token_for_an_existing_project_is_bound_to_its_id(service):
+    stub, _ = service
+    issued = await issue(stub, projects=["Demo", "future"])
+    assert '{"project_ids":{"demo":"p-demo"},"projects":["demo","future"],"v":1}' in issued.token.caveat_documents
+    assert (await verify(stub, issued.secret)).valid
+    recreated = tokens_pb2.Operation(project="demo", project_id="p-other", action="upload", version="1.0")
+    refused = await verify(stub, issued.secret, recreated)
+    assert refused.reason == ("Invalid API Token: the token is not valid for project 'demo': it was issued "
+                              "for an earlier project of that name.")
+    new_project = tokens_pb2.Operation(project="future", project_id="", action="upload", version="1.0")
+    assert (await verify(stub, issued.secret, new_project)).valid
+
+
+async def test_only_the_first_use_from_a_network_is_recorded(service):
+    stub, settings = service
+    issued = await issue(stub)
+    for ip in ("10.0.0.7", "10.0.0.8", "10.0.0.7", "192.0.2.1", "::ffff:192.0.2.9"):
+        request = tokens_pb2.VerifyTokenRequest(token=issued.secret, operation=UPLOAD_DEMO,
+                                                context=common_pb2.RequestContext(ip_address=ip))
+        assert (await stub.VerifyToken(request)).valid
+    rows, _ = stored_events(settings)
+    used = [row for row in rows if row.type == "TokenUsed"]
+    assert [row.actor_ip for row in used] == ["10.0.0.7", "192.0.2.1"]

@@ -27,7 +27,9 @@ def test_issuing_records_the_caveat_documents_and_expiry_but_no_secret():
         {"v": 1, "exp": NOW + 60},
     ]
     assert event.expires_at_us == (NOW + 60) * 1_000_000
-    assert set(event.DESCRIPTOR.fields_by_name) == {"token_id", "user_id", "name", "caveats_json", "expires_at_us"}
+    assert set(event.DESCRIPTOR.fields_by_name) == {
+        "token_id", "user_id", "name", "caveats_json", "expires_at_us", "rotated_from", "projects"
+    }
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 101])

@@ -1,0 +1,33 @@
+"""A single-use token works exactly once, even when 8 twine uploads race for it."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from tests.integration.flow import build_project, twine_upload
+
+RACERS = 8
+
+
+def _said(done) -> str:
+    return " ".join((done.stdout + done.stderr).split())  # twine wraps long lines
+
+
+def test_a_single_use_token_wins_exactly_one_of_eight_concurrent_uploads(alice, tmp_path):
+    wheel = [path for path in build_project(tmp_path, "once", "1.0") if path.suffix == ".whl"]
+    token = alice.create_token("once", single_use=True)["token"]
+    with ThreadPoolExecutor(RACERS) as pool:
+        results = list(pool.map(lambda _: twine_upload(alice.gatehouse, token, wheel), range(RACERS)))
+    winners = [done for done in results if done.returncode == 0]
+    assert len(winners) == 1, [_said(done) for done in results]
+    refusal = (f"403 Forbidden from {alice.gatehouse.url}/legacy/ "
+               "Invalid API Token: the token has been revoked or does not exist.")
+    assert all(refusal in _said(done) for done in results if done.returncode != 0)
+
+
+def test_a_consumed_single_use_token_is_refused_afterwards(alice, tmp_path):
+    files = build_project(tmp_path, "once-more", "1.0")
+    token = alice.create_token("once-more", single_use=True)["token"]
+    assert twine_upload(alice.gatehouse, token, files[:1]).returncode == 0
+    done = twine_upload(alice.gatehouse, token, files[1:])
+    assert done.returncode != 0 and "the token has been revoked or does not exist." in _said(done)
