@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import base64
+import json
+import sys
 from collections.abc import Iterator
 
 from gatehouse.audit.v1 import audit_pb2
@@ -35,6 +38,15 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     tail = actions.add_parser("tail", help="follow new events until Ctrl-C")
     _add_filters(tail)
     tail.set_defaults(run=tail_events)
+    export = actions.add_parser("export", help="JSON lines, oldest first, with payloads and hashes")
+    export.add_argument("--user", default="", help="only this user's log")
+    export.add_argument("--project", default="", help="only this project's log")
+    export.set_defaults(run=export_events)
+    verify = actions.add_parser("verify", help="check every hash chain; exit 1 naming the first break")
+    verify.set_defaults(run=verify_chains)
+    rebuild = actions.add_parser("rebuild", help="replay the whole stream into a fresh projection")
+    rebuild.add_argument("--timeout", type=formatting.positive_int, default=300, help="seconds to wait (300)")
+    rebuild.set_defaults(run=rebuild_projection)
 
 
 def event_filter(args: argparse.Namespace) -> audit_pb2.EventFilter:
@@ -87,4 +99,79 @@ def tail_events(args: argparse.Namespace, clients: Clients) -> int:
             print(line, flush=True)
     except KeyboardInterrupt:
         call.cancel()
+    return 0
+
+
+def export_document(event: audit_pb2.SecurityEvent) -> dict:
+    """One exported event: every field the chain hash covers (under the names
+    services/audit/verify_export.py expects, payload in base64), its hashes and its meaning."""
+    return {
+        "id": event.id,
+        "service": event.service,
+        "stream": event.stream,
+        "version": event.version,
+        "type": event.event_type,
+        "time_us": event.time_us,
+        "time": formatting.iso_time(event.time_us, precise=True),
+        "tag": event.tag,
+        "summary": event.summary,
+        "device": event.device,
+        "actor": {
+            "ip_address": event.ip_address,
+            "token_id": event.actor.token_id,
+            "user_agent": event.user_agent,
+            "user_id": event.actor.user_id,
+            "username": event.actor_username or event.actor.user,
+        },
+        "subjects": {
+            "project": event.subject_project,
+            "project_id": event.subject_project_id,
+            "user_id": event.subject_user_id,
+            "username": event.subject_user,
+        },
+        "payload": base64.b64encode(event.payload).decode("ascii"),
+        "additional": json.loads(event.additional_json or "{}"),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def export_line(event: audit_pb2.SecurityEvent) -> str:
+    """One exported event as one line of JSON (see export_document)."""
+    return json.dumps(export_document(event), sort_keys=True, ensure_ascii=False)
+
+
+def export_events(args: argparse.Namespace, clients: Clients) -> int:
+    """Writes the log as JSON lines, oldest first. Raises grpc.RpcError."""
+    request = audit_pb2.ExportEventsRequest(
+        caller=operator(), filter=audit_pb2.EventFilter(user=args.user, project=args.project)
+    )
+    for response in clients.audit().ExportEvents(request):
+        sys.stdout.write(export_line(response.event) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def verify_chains(args: argparse.Namespace, clients: Clients) -> int:
+    """Prints whether every chain holds; 2 and the first broken event when one does not.
+    Raises grpc.RpcError."""
+    request = audit_pb2.VerifyChainsRequest(caller=operator())
+    answer = clients.audit().VerifyChains(request, timeout=600)
+    if answer.intact:
+        print(f"OK: {answer.events_checked} events, every hash chain intact")
+        return 0
+    broken = answer.first_break
+    print(
+        f"BROKEN: event {broken.event_id} ({broken.service} stream {broken.stream} "
+        f"version {broken.version}): {broken.problem}",
+        file=sys.stderr,
+    )
+    return 2
+
+
+def rebuild_projection(args: argparse.Namespace, clients: Clients) -> int:
+    """Replays the stream into a fresh projection and waits for it. Raises grpc.RpcError."""
+    request = audit_pb2.RebuildProjectionRequest(caller=operator(), timeout_seconds=args.timeout)
+    answer = clients.audit().RebuildProjection(request, timeout=args.timeout + 30)
+    print(f"Rebuilt: {answer.events_projected} events projected from the stream")
     return 0

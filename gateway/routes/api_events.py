@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 
+import grpc
 from aiohttp import web
 
 from gatehouse.audit.v1 import audit_pb2
+from gatehouse.cli.audit import export_line
 from gatehouse.tokens.v1 import tokens_pb2
 from gateway.auth import caller_for
 from gateway.errors import BadRequest
@@ -76,3 +78,35 @@ async def project_events(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     caller = await caller_for(request, tokens_pb2.Operation(project=name, action="read-audit"))
     return await _query(request, caller, _filter(request, project=name))
+
+
+async def export_log(request: web.Request, caller, event_filter) -> web.StreamResponse:
+    """Streams a whole log as JSON lines, oldest first, with payloads and hashes (the format
+    services/audit/verify_export.py checks offline)."""
+    call = request.app[CLIENTS].audit.ExportEvents(
+        audit_pb2.ExportEventsRequest(caller=caller.principal, filter=event_filter), timeout=300
+    )
+    first = await call.read()  # a refusal surfaces here, before any byte is sent
+    response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson; charset=utf-8"})
+    response.headers["Content-Disposition"] = 'attachment; filename="security-log.jsonl"'
+    await response.prepare(request)
+    while first is not grpc.aio.EOF:
+        await response.write((export_line(first.event) + "\n").encode())
+        first = await call.read()
+    await response.write_eof()
+    return response
+
+
+@routes.get("/api/v1/users/{username}/events/export")
+async def user_events_export(request: web.Request) -> web.StreamResponse:
+    """A user's whole security log as JSON lines (their own, or any for an operator)."""
+    caller = await caller_for(request)
+    return await export_log(request, caller, audit_pb2.EventFilter(user=request.match_info["username"]))
+
+
+@routes.get("/api/v1/projects/{name}/events/export")
+async def project_events_export(request: web.Request) -> web.StreamResponse:
+    """A project's whole security log as JSON lines; API tokens need the read-audit action."""
+    name = request.match_info["name"]
+    caller = await caller_for(request, tokens_pb2.Operation(project=name, action="read-audit"))
+    return await export_log(request, caller, audit_pb2.EventFilter(project=name))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from gatehouse.audit.v1 import audit_pb2_grpc
@@ -13,6 +14,7 @@ from services.audit.adapters.tables import metadata, store
 from services.audit.adapters.uploads_client import GrpcProjectAccess
 from services.audit.application.handlers import Dependencies
 from services.audit.entrypoints.event_consumer import Projector
+from services.audit.entrypoints.retention_job import INTERVAL_ENV, RetentionJob, retention_days
 from services.audit.entrypoints.grpc_server import STATUS_OF_ERROR, AuditServicer
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -25,9 +27,12 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     uploads_channel = open_channel(settings, "uploads")
     deps = Dependencies(engine=runtime.engine, access=GrpcProjectAccess(uploads_channel))
     projector = Projector(runtime)
+    retention = RetentionJob(
+        runtime.engine, retention_days(), float(os.environ.get(INTERVAL_ENV, "") or 3600)
+    )
 
     def register(server):
-        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(deps), server)
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(deps, projector), server)
 
     async def close_channel():
         await uploads_channel.close()
@@ -37,6 +42,6 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         address=settings.address_of("audit"),
         register=register,
         errors=STATUS_OF_ERROR,
-        background=[projector.run],
+        background=[projector.run, retention.run],
         on_stop=[projector.stop, runtime.close, close_channel],
     )

@@ -13,6 +13,7 @@ from gatehouse.events.v1 import envelope_pb2
 from services.audit.adapters.tables import audit_users, chain_heads, log_entries, security_events
 from services.audit.domain.chain import ChainHead
 from services.audit.domain.query import LogQuery
+from services.audit.domain.devices import describe
 from services.audit.domain.tags import render
 
 
@@ -79,12 +80,17 @@ async def user_id_of(connection: AsyncConnection, username: str) -> str | None:
     return (await connection.execute(query)).scalar()
 
 
-def _select(query: LogQuery) -> sa.Select:
+def _select(query: LogQuery) -> tuple[sa.Select, sa.ColumnElement]:
+    """The filtered statement and the seq column to order and page by: the first log's
+    membership seq when there is a log, so that a page is a range scan of (log_key, seq)."""
     events = security_events
     statement = sa.select(events)
-    for key in query.log_keys:
+    position = events.c.seq
+    for index, key in enumerate(query.log_keys):
         entry = log_entries.alias()
         statement = statement.join(entry, sa.and_(entry.c.seq == events.c.seq, entry.c.log_key == key))
+        if index == 0:
+            position = entry.c.seq
     if query.type:
         statement = statement.where(sa.or_(events.c.tag == query.type, events.c.event_type == query.type))
     if query.since_us:
@@ -94,22 +100,22 @@ def _select(query: LogQuery) -> sa.Select:
     if query.ip_address:
         statement = statement.where(events.c.actor_ip == query.ip_address)
     if query.before_seq:
-        statement = statement.where(events.c.seq < query.before_seq)
+        statement = statement.where(position < query.before_seq)
     if query.after_seq:
-        statement = statement.where(events.c.seq > query.after_seq)
-    return statement
+        statement = statement.where(position > query.after_seq)
+    return statement, position
 
 
 async def newest_events(connection: AsyncConnection, query: LogQuery) -> list:
     """Up to `query.limit` matching rows, newest (highest seq) first."""
-    statement = _select(query).order_by(security_events.c.seq.desc()).limit(query.limit)
-    return list(await connection.execute(statement))
+    statement, position = _select(query)
+    return list(await connection.execute(statement.order_by(position.desc()).limit(query.limit)))
 
 
 async def events_after(connection: AsyncConnection, query: LogQuery) -> list:
     """Up to `query.limit` matching rows after `query.after_seq`, oldest first (for tails)."""
-    statement = _select(query).order_by(security_events.c.seq).limit(query.limit)
-    return list(await connection.execute(statement))
+    statement, position = _select(query)
+    return list(await connection.execute(statement.order_by(position).limit(query.limit)))
 
 
 async def last_seq(connection: AsyncConnection) -> int:
@@ -149,6 +155,11 @@ def security_event_of(row) -> audit_pb2.SecurityEvent:
         service=row.service,
         summary=render(row.tag, json.loads(row.additional)),
         chain_ok=row.chain_ok,
+        payload=row.payload,
+        subject_user_id=row.subject_user_id,
+        subject_project_id=row.subject_project_id,
+        device=describe(row.actor_user_agent),
+        actor_username=row.actor_username,
     )
 
 

@@ -40,6 +40,7 @@ security_events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("chain_ok", sa.Boolean, nullable=False),
     sa.Index("ix_security_events_stream", "service", "stream", "version"),
+    sa.Index("ix_security_events_ip_seq", "actor_ip", "seq"),
 )
 
 # One row per (log, event): a log page is a range scan of this primary key.
@@ -67,4 +68,29 @@ chain_heads = sa.Table(
     sa.Column("stream", sa.String(200), primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Where each stream's kept part begins once retention removed older rows: verify starts the
+# stream's chain from this (version, hash) instead of from the genesis hash.
+retention_marks = sa.Table(
+    "retention_marks",
+    metadata,
+    sa.Column("service", sa.String(32), primary_key=True),
+    sa.Column("stream", sa.String(200), primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Messages the projector could not handle after several deliveries, acknowledged so that
+# they do not hold the consumer back; kept whole for an operator to look at.
+parked_events = sa.Table(
+    "parked_events",
+    metadata,
+    sa.Column("id", Position, primary_key=True, autoincrement=True),
+    sa.Column("consumer", sa.String(100), nullable=False),
+    sa.Column("subject", sa.String(250), nullable=False),
+    sa.Column("stream_sequence", sa.BigInteger, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("parked_at_us", sa.BigInteger, nullable=False),
 )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse.audit.v1 import audit_pb2
 from gatehouse.common.v1 import common_pb2
-from services.audit.adapters import repository
+from services.audit.adapters import maintenance, repository
 from services.audit.adapters.uploads_client import ProjectAccess
 from services.audit.domain import access
 from services.audit.domain.chain import ChainBreak, ChainWalker
@@ -51,10 +51,11 @@ async def authorize(
     access.authorize(caller, log_filter, allowed)
 
 
-async def _log_keys(
+async def log_keys_for(
     connection: AsyncConnection, caller: common_pb2.Principal, log_filter: audit_pb2.EventFilter
 ) -> tuple[str, ...] | None:
-    """The logs to intersect; None when the filter names a user nobody has."""
+    """The logs to intersect; None when the filter names a user nobody has. Raises only
+    database errors."""
     keys = []
     if log_filter.user:
         own = access.reads_own_log(caller, log_filter.user) and caller.user_id
@@ -67,7 +68,8 @@ async def _log_keys(
     return tuple(keys)
 
 
-def _query(keys: tuple[str, ...], log_filter: audit_pb2.EventFilter, **position) -> LogQuery:
+def log_query(keys: tuple[str, ...], log_filter: audit_pb2.EventFilter, **position) -> LogQuery:
+    """The LogQuery for `log_filter` over the logs `keys`, at a position (before/after seq)."""
     return LogQuery(
         log_keys=keys,
         type=log_filter.type,
@@ -92,7 +94,7 @@ async def uncancelled(coroutine: Awaitable[T]) -> T:
 
 async def _newest_page(deps: Dependencies, request: audit_pb2.QueryEventsRequest, query: LogQuery) -> list:
     async with deps.engine.connect() as connection:
-        keys = await _log_keys(connection, request.caller, request.filter)
+        keys = await log_keys_for(connection, request.caller, request.filter)
         if keys is None:
             return []
         return await repository.newest_events(connection, replace(query, log_keys=keys))
@@ -107,7 +109,7 @@ async def query_events(
     limit = page_size(request.limit)
     before_seq = decode_cursor(request.cursor)
     check_time_range(request.filter.since_us, request.filter.until_us)
-    query = _query((), request.filter, before_seq=before_seq, limit=limit + 1)
+    query = log_query((), request.filter, before_seq=before_seq, limit=limit + 1)
     rows = await uncancelled(_newest_page(deps, request, query))
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else ""
@@ -119,10 +121,10 @@ async def query_events(
 async def _rows_after(deps: Dependencies, request: audit_pb2.TailEventsRequest, after_seq: int) -> list:
     # A fresh short transaction per poll: SQLite writers must never wait on an idle tail.
     async with deps.engine.connect() as connection:
-        keys = await _log_keys(connection, request.caller, request.filter)
+        keys = await log_keys_for(connection, request.caller, request.filter)
         if keys is None:
             return []
-        query = _query(keys, request.filter, after_seq=after_seq, limit=TAIL_BATCH)
+        query = log_query(keys, request.filter, after_seq=after_seq, limit=TAIL_BATCH)
         return await repository.events_after(connection, query)
 
 
@@ -150,13 +152,20 @@ async def tail_events(
             await asyncio.sleep(deps.poll_interval)
 
 
-async def verify(engine: AsyncEngine) -> ChainBreak | None:
-    """Recomputes every stored event's hash and link, stream by stream; returns the first
-    broken one, or None when every chain holds. Raises only database errors."""
-    walker = ChainWalker()
+async def walk_chains(engine: AsyncEngine) -> tuple[ChainBreak | None, int]:
+    """Recomputes every stored event's hash and link, stream by stream (a trimmed stream from
+    its retention mark); returns the first broken one (or None) and how many events were
+    checked. Raises only database errors."""
     async with engine.connect() as connection:
+        walker = ChainWalker(await maintenance.retention_starts(connection))
         async for row in repository.rows_in_stream_order(connection):
             found = walker.check(repository.envelope_of(row))
             if found is not None:
-                return found
-    return None
+                return found, walker.checked
+    return None, walker.checked
+
+
+async def verify(engine: AsyncEngine) -> ChainBreak | None:
+    """The first broken link of any stored chain, or None (see walk_chains)."""
+    found, _ = await walk_chains(engine)
+    return found

@@ -69,10 +69,15 @@ def advance(head: ChainHead, envelope: envelope_pb2.EventEnvelope) -> ChainHead:
 
 
 class ChainWalker:
-    """Checks events fed in stream-then-version order, remembering each stream's head."""
+    """Checks events fed in stream-then-version order, remembering each stream's head.
 
-    def __init__(self) -> None:
-        self._heads: dict[tuple[str, str], ChainHead] = {}
+    `starts` holds, for streams whose oldest rows retention removed, the (version, hash) the
+    kept part continues from; every other stream starts at the genesis hash.
+    """
+
+    def __init__(self, starts: dict[tuple[str, str], ChainHead] | None = None) -> None:
+        self._heads: dict[tuple[str, str], ChainHead] = dict(starts or {})
+        self.checked = 0
 
     def check(self, envelope: envelope_pb2.EventEnvelope) -> ChainBreak | None:
         """The break `envelope` makes, or None when it links to its stream's previous event."""
@@ -80,6 +85,7 @@ class ChainWalker:
         head = self._heads.get(key, ChainHead())
         verdict = check_link(head, envelope)
         self._heads[key] = advance(head, envelope)
+        self.checked += 1
         if verdict.ok:
             return None
         return ChainBreak(

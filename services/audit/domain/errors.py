@@ -23,3 +23,9 @@ class AccessCheckUnavailable(AuditError):
     """The uploads service could not say whether a project log may be read."""
 
     code = "access_check_unavailable"
+
+
+class ReplayTimedOut(AuditError):
+    """A rebuild's replay did not catch up with the stream in time (it goes on in the background)."""
+
+    code = "replay_timed_out"

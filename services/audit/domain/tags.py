@@ -23,11 +23,26 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "TokenIssued": "account:api_token:issued",
     "TokenRevoked": "account:api_token:revoked",
     "TokenRejected": "account:api_token:rejected",
+    "TokenRotated": "account:api_token:rotated",
+    "TokenLeaked": "account:api_token:removed_leak",
+    "TokenUsed": "account:api_token:used_new_network",
+    "ProjectTokenAdded": "project:api_token:added",
+    "ProjectTokenRemoved": "project:api_token:removed",
     "ProjectCreated": "project:project:created",
     "RoleAdded": "project:role:added",
     "ReleaseCreated": "project:release:created",
     "FileAdded": "file:file:added",
     "UploadRejected": "project:upload:rejected",
+    "RecoveryCodesGenerated": "account:recovery_codes:generated",
+    "RecoveryCodesRegenerated": "account:recovery_codes:regenerated",
+    "RecoveryCodesConfirmed": "account:recovery_codes:confirmed",
+    "RecoveryCodeUsed": "account:recovery_codes:used",
+    "SecondFactorAdded": "account:two_factor:method_added",
+    "SecondFactorRemoved": "account:two_factor:method_removed",
+    "SecondFactorAccepted": "account:login:second_factor_succeeded",
+    "SecondFactorRejected": "account:login:second_factor_failed",
+    "SecurityKeyCloneSuspected": "account:two_factor:clone_suspected",
+    "PasskeySignInChanged": "account:two_factor:passkey_changed",
 }
 
 
@@ -49,6 +64,13 @@ def _login_succeeded(record: Additional) -> str:
     return "Logged in"
 
 
+def _method_sentence(what: str, record: Additional) -> str:
+    names = {"totp": "Authenticator app", "webauthn": "Security key", "recovery_code": "Recovery code"}
+    method = names.get(str(record.get("method", "")), "Second factor")
+    label = f" '{record['label']}'" if record.get("label") else ""
+    return f"{method}{label} {what}"
+
+
 def _session_ended(record: Additional) -> str:
     if record.get("reason", "logout") == "logout":
         return "Logged out"
@@ -63,6 +85,19 @@ RENDERERS: dict[str, Renderer] = {
     "account:api_token:issued": lambda r: f"API token '{r.get('name', '')}' issued",
     "account:api_token:revoked": lambda r: _with_reason("API token revoked", r),
     "account:api_token:rejected": lambda r: _with_reason("API token rejected", r),
+    "account:api_token:rotated": lambda r: f"API token '{r.get('name', '')}' rotated (replaced by a new secret)",
+    "account:api_token:used_new_network": lambda r: (
+        f"API token '{r.get('name', '')}' used from a new network {r.get('network', '')}".rstrip()
+    ),
+    "project:api_token:added": lambda r: (
+        f"API token '{r.get('name', '')}' may now act on {r.get('project', 'the project')}"
+    ),
+    "project:api_token:removed": lambda r: (
+        f"API token '{r.get('name', '')}' no longer covers {r.get('project', 'the project')}"
+    ),
+    "account:api_token:removed_leak": lambda r: (
+        f"API token '{r.get('name', '')}' revoked: reported public at {r.get('url', '') or 'an unknown place'}"
+    ),
     "project:project:created": lambda r: f"Project {r.get('name', '')} created",
     "project:role:added": lambda r: f"{r.get('username', 'A user')} added as {r.get('role', '')}",
     "project:release:created": lambda r: f"Release {r.get('version', '')} created",
@@ -70,6 +105,20 @@ RENDERERS: dict[str, Renderer] = {
         f"File {r.get('filename', '')} added to release {r.get('version', '')}"
     ),
     "project:upload:rejected": lambda r: _with_reason(f"Upload of {r.get('filename', '')} rejected", r),
+    "account:recovery_codes:generated": lambda r: f"{r.get('count', 0)} recovery codes generated",
+    "account:recovery_codes:regenerated": lambda r: "Recovery codes regenerated (the old ones no longer work)",
+    "account:recovery_codes:confirmed": lambda r: "Recovery codes confirmed as saved (one code burned)",
+    "account:recovery_codes:used": lambda r: f"Recovery code used ({r.get('remaining', 0)} left)",
+    "account:two_factor:method_added": lambda r: _method_sentence("added", r),
+    "account:two_factor:method_removed": lambda r: _method_sentence("removed", r),
+    "account:login:second_factor_succeeded": lambda r: _method_sentence("accepted at login", r),
+    "account:login:second_factor_failed": lambda r: _with_reason("Second login step failed", r),
+    "account:two_factor:passkey_changed": lambda r: (
+        f"Passkey sign-in turned {'on' if r.get('enabled') else 'off'} for security key '{r.get('label', '')}'"
+    ),
+    "account:two_factor:clone_suspected": lambda r: (
+        f"Security key '{r.get('label', '')}' may be cloned (its signature counter went backwards)"
+    ),
 }
 
 

@@ -1,0 +1,34 @@
+"""Shared by the audit integration tests: the CLI's export, the audit database, waiting."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import sqlalchemy as sa
+
+from gatehouse import settings as gatehouse_settings
+
+
+def export(gatehouse, *args: str) -> list[dict]:
+    """`gatehouse audit export` parsed, one dict per line."""
+    done = gatehouse.cli("audit", "export", *args)
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+
+
+def audit_engine(gatehouse) -> sa.Engine:
+    """A synchronous engine on the instance's audit database (SQLite or PostgreSQL)."""
+    url = gatehouse_settings.load(gatehouse.env).database_url_for("audit")
+    return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.2):
+    """Polls `predicate` until it returns something truthy; returns that, or fails."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            assert value, f"not reached within {timeout} s"
+            return value
+        time.sleep(interval)

@@ -1,0 +1,105 @@
+"""Faults with real processes: a frozen audit service, NATS away during a burst, a poisoned
+message. Every event is projected once, in per-stream order, and nothing blocks the log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+
+import sqlalchemy as sa
+
+from bench.audit_events import Publisher, failed_logins
+from tests.integration.audit_helpers import audit_engine, export, wait_until
+
+
+def operator_log_of_ip(gatehouse, ip: str) -> list[dict]:
+    done = gatehouse.cli("audit", "query", "--ip", ip, "--limit", "5000", "--json")
+    assert done.returncode == 0, done.stderr
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def publish(nats, envelopes) -> None:
+    async def run():
+        async with Publisher(nats.url) as publisher:
+            for envelope in envelopes:
+                await publisher.publish(envelope)
+
+    asyncio.run(run())
+
+
+def test_events_produced_while_audit_is_stopped_appear_once(gatehouse, nats):
+    pid = gatehouse.pids()["audit"]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        envelopes = failed_logins(1000, ip="198.51.100.10")
+        publish(nats, envelopes)
+        time.sleep(1)
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    events = wait_until(lambda: (lambda log: log if len(log) >= 1000 else None)(
+        operator_log_of_ip(gatehouse, "198.51.100.10")), timeout=120, interval=1)
+    assert sorted(e["id"] for e in events) == sorted(e.event_id for e in envelopes)
+    assert all(e["chain_ok"] for e in events)
+
+
+def _log_in_repeatedly(alice, times: int, pause: float, answers: list) -> None:
+    for _ in range(times):
+        answers.append(alice.http.post(
+            f"{alice.gatehouse.url}/api/v1/session", json={"username": alice.username, "password": alice.password}
+        ).status_code)
+        time.sleep(pause)
+
+
+def test_nats_down_for_ten_seconds_during_a_burst_loses_and_doubles_nothing(alice, gatehouse, nats):
+    before = {e["id"] for e in export(gatehouse, "--user", "alice")}
+    answers: list[int] = []
+    burst = threading.Thread(target=_log_in_repeatedly, args=(alice, 40, 0.3, answers))
+    burst.start()
+    time.sleep(2)
+    nats.stop()
+    time.sleep(10)
+    nats.start()
+    burst.join(120)
+    assert answers.count(200) == 40
+
+    def logins():
+        new = [e for e in export(gatehouse, "--user", "alice") if e["id"] not in before and e["type"] == "LoginSucceeded"]
+        return new if len(new) >= 40 else None
+
+    new_logins = wait_until(logins, timeout=120, interval=1)
+    assert len({e["id"] for e in new_logins}) == len(new_logins) == 40
+    versions = [e["version"] for e in new_logins]  # export order is projection order
+    assert versions == sorted(versions)
+    assert gatehouse.cli("audit", "verify").returncode == 0
+
+
+def test_a_poisoned_message_is_parked_and_does_not_block_the_log(gatehouse, nats):
+    good = failed_logins(2, ip="198.51.100.20")
+
+    async def run():
+        async with Publisher(nats.url) as publisher:
+            await publisher.publish(good[0])
+            await publisher.publish_raw("gatehouse.events.identity.LoginFailed", b"\xff\x00not protobuf", str(uuid.uuid4()))
+            await publisher.publish(good[1])
+
+    asyncio.run(run())
+    events = wait_until(lambda: (lambda log: log if len(log) == 2 else None)(
+        operator_log_of_ip(gatehouse, "198.51.100.20")), timeout=60)
+    assert {e["id"] for e in events} == {e.event_id for e in good}
+
+    engine = audit_engine(gatehouse)
+    try:
+        def parked():
+            with engine.connect() as connection:
+                return list(connection.execute(sa.text("SELECT subject, error FROM parked_events")))
+
+        rows = wait_until(parked, timeout=60)
+    finally:
+        engine.dispose()
+    assert len(rows) == 1 and rows[0].subject == "gatehouse.events.identity.LoginFailed"
+    assert "Error" in rows[0].error
