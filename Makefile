@@ -47,3 +47,8 @@ clean:
 # Benchmarks print a table; they are not tests.
 bench: setup
 	$(PY) -m bench.event_latency 200
+	$(PY) -m bench.tokens_verification 5000
+	$(PY) -m bench.login_latency 50
+	$(PY) -m bench.audit_projection 20000
+	$(PY) -m bench.audit_lag 500 20
+	$(PY) -m bench.audit_query 1000000

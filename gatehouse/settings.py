@@ -27,6 +27,13 @@ class Settings:
     stream_replicas: int
     smtp_url: str = ""
     mail_from: str = "Gatehouse <gatehouse@localhost>"
+    # Sensitive account actions need a login this recent (GATEHOUSE_REAUTH_MINUTES); removing a
+    # second factor needs one within 5 minutes.
+    reauth_minutes: int = 30
+    # Longest API token lifetime in days (None: no maximum, PyPI's default).
+    token_max_lifetime_days: int | None = None
+    # JSON file {key_id: PEM public key} of secret-scanning partners allowed to report leaks.
+    disclosure_keys_file: str = ""
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -97,4 +104,8 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         stream_replicas=int(env.get("GATEHOUSE_STREAM_REPLICAS", "1")),
         smtp_url=env.get("GATEHOUSE_SMTP_URL", ""),
         mail_from=env.get("GATEHOUSE_MAIL_FROM", "Gatehouse <gatehouse@localhost>"),
+        reauth_minutes=int(env.get("GATEHOUSE_REAUTH_MINUTES", "30")),
+        token_max_lifetime_days=int(env["GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS"])
+        if env.get("GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS") else None,
+        disclosure_keys_file=env.get("GATEHOUSE_DISCLOSURE_KEYS", ""),
     )

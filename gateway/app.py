@@ -14,6 +14,8 @@ from gateway.clients import open_clients
 from gateway.errors import error_middleware
 from gateway.keys import CLIENTS, NATS, SETTINGS
 from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
+from gateway.routes import api_token_disclosures
+from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
 
@@ -48,6 +50,8 @@ def init_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[request_id_middleware, error_middleware], client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
-    for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages):
+    for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
+                   api_token_disclosures, api_two_factor, pages_two_factor,
+                   api_security_keys):
         app.add_routes(module.routes)
     return app

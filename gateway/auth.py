@@ -18,6 +18,7 @@ from aiohttp import web
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.tokens.v1 import tokens_pb2
+from gateway import second_factor
 from gateway.errors import Forbidden, NotLoggedIn
 from gateway.keys import CLIENTS, SETTINGS
 
@@ -67,7 +68,8 @@ def basic_credentials(request: web.Request) -> tuple[str, str] | None:
 
 async def session_caller(request: web.Request) -> Caller:
     """The caller behind the session cookie. Raises NotLoggedIn; for unsafe methods also
-    Forbidden when the request fails the CSRF rule."""
+    Forbidden when the request fails the CSRF rule; SecondFactorPending or TwoFactorRequired
+    where the session may not go yet (see gateway/second_factor.py)."""
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token:
         raise NotLoggedIn("You are not logged in.")
@@ -77,6 +79,7 @@ async def session_caller(request: web.Request) -> Caller:
     session = answer.session
     if request.method not in SAFE_METHODS:
         check_csrf(request, session.csrf_token)
+    await second_factor.enforce(request, session)
     principal = common_pb2.Principal(user_id=session.user.user_id, username=session.user.username)
     return Caller(principal=principal, session=session, session_token=token)
 

@@ -14,6 +14,7 @@ from gatehouse.errors import GatehouseError
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY
 
 log = structlog.get_logger(__name__)
+RETRY_AFTER_KEY = "retry-after"
 
 
 class GatewayError(GatehouseError):
@@ -83,7 +84,7 @@ def _render(request: web.Request, status: int, code: str, message: str) -> web.R
         if status < 500:
             response.set_status(status, _reason_phrase(message))
         if status == 429:
-            response.headers["Retry-After"] = "60"
+            response.headers["Retry-After"] = str(request.get(RETRY_AFTER_KEY, "60"))
         return response
     if request.path.startswith("/legacy"):
         return web.Response(status=status, reason=_reason_phrase(message), text=message + "\n")
@@ -100,4 +101,8 @@ async def error_middleware(request: web.Request, handler):
     except GatewayError as error:
         return _render(request, error.status, error.code, error.message)
     except grpc.aio.AioRpcError as error:
+        # A rate-limiting service says how long to wait in the `retry-after` trailer.
+        retry_after = dict(error.trailing_metadata() or ()).get(RETRY_AFTER_KEY, "")
+        if retry_after.isdigit():
+            request[RETRY_AFTER_KEY] = retry_after
         return _render(request, *_from_grpc(error))

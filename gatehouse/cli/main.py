@@ -10,11 +10,11 @@ from collections.abc import Sequence
 import grpc
 
 from gatehouse import settings as gatehouse_settings
-from gatehouse.cli import admin, audit
+from gatehouse.cli import admin, audit, token
 from gatehouse.cli.connection import Clients, Refusal, cli_version, refusal_from
 
 # Which service a command group talks to, for the "not reachable" sentence.
-SERVICE_OF_GROUP = {"admin": "identity", "audit": "audit"}
+SERVICE_OF_GROUP = {"admin": "identity", "audit": "audit", "token": "tokens"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="group", required=True, metavar="COMMAND")
     admin.add_parsers(commands)
     audit.add_parsers(commands)
+    token.add_parsers(commands)
     return parser
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from gatehouse.events.v1 import identity_pb2, tokens_pb2, uploads_pb2
+from gatehouse.events.v1 import identity_pb2, mfa_pb2, tokens_pb2, uploads_pb2
 
-_MODULES = (identity_pb2, tokens_pb2, uploads_pb2)
+_MODULES = (identity_pb2, tokens_pb2, uploads_pb2, mfa_pb2)
 
 
 def _collect() -> dict[str, type[Message]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from urllib.parse import quote
+
 import grpc
 from aiohttp import web
 
@@ -18,8 +21,8 @@ from gateway.auth import (
 from gateway.errors import NotLoggedIn
 from gateway.keys import CLIENTS
 from gateway.pages import render
-from gateway.routes.api_events import event_json
-from gateway.routes.api_tokens import token_json
+from gateway.timestamps import format_rfc3339
+from gateway.routes.api_tokens import expiry_preset_us, token_json
 
 routes = web.RouteTableDef()
 
@@ -68,7 +71,8 @@ async def login(request: web.Request) -> web.Response:
         if error.code() not in (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED):
             raise
         return render(request, "login.html", status=401, username=username, error=error.details())
-    response = web.HTTPSeeOther("/account/")
+    # A user with a second factor goes on to the second login step.
+    response = web.HTTPSeeOther("/account/" if answer.session.second_factor_verified else "/account/two-factor/verify")
     set_session_cookie(response, request, answer.session_token)
     raise response
 
@@ -112,7 +116,7 @@ async def create_token(request: web.Request) -> web.Response:
         tokens_pb2.IssueTokenRequest(
             owner=caller.principal,
             name=str(form.get("name", ""))[:100],
-            caveats=tokens_pb2.Caveats(projects=projects),
+            caveats=tokens_pb2.Caveats(projects=projects, expires_at_us=expiry_preset_us(form.get("expires_in_days"))),
             context=request_context(request),
         ),
         timeout=10,
@@ -132,20 +136,63 @@ async def revoke_token(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/account/")
 
 
-@routes.get("/account/security-history")
-async def history(request: web.Request) -> web.Response:
-    """The logged-in user's security log as a table."""
-    caller = await _optional_caller(request)
-    if caller is None:
-        raise web.HTTPSeeOther("/account/login")
+HISTORY_DAYS = 90
+DAY_US = 86_400 * 1_000_000
+
+
+def _history_window(request: web.Request) -> tuple[audit_pb2.EventFilter, bool]:
+    """The last 90 days by default; `?older=1` shows what came before them."""
+    older = request.query.get("older") == "1"
+    boundary = int(time.time() * 1_000_000) - HISTORY_DAYS * DAY_US
+    return (audit_pb2.EventFilter(until_us=boundary) if older else audit_pb2.EventFilter(since_us=boundary)), older
+
+
+def _history_row(event: audit_pb2.SecurityEvent) -> dict:
+    return {
+        "summary": event.summary or event.tag,
+        "tag": event.tag,
+        "time": format_rfc3339(event.time_us),
+        "ip_address": event.ip_address or "-",
+        "device": event.device or event.user_agent or "-",
+        "user_agent": event.user_agent,
+        "who": event.actor.user or "-",
+        "token_id": event.actor.token_id,
+        "chain_ok": event.chain_ok,
+    }
+
+
+async def _history_page(request: web.Request, caller, title: str, export: str, **subject) -> web.Response:
+    window, older = _history_window(request)
+    window.MergeFrom(audit_pb2.EventFilter(**subject))
     answer = await request.app[CLIENTS].audit.QueryEvents(
         audit_pb2.QueryEventsRequest(
-            caller=caller.principal,
-            filter=audit_pb2.EventFilter(user=caller.principal.username),
-            cursor=request.query.get("cursor", ""),
-            limit=50,
+            caller=caller.principal, filter=window, cursor=request.query.get("cursor", ""), limit=50
         ),
         timeout=10,
     )
-    events = [event_json(event) for event in answer.events]
-    return render(request, "history.html", events=events, next=answer.next_cursor, **_frame(caller))
+    return render(
+        request, "history.html", title=title, events=[_history_row(e) for e in answer.events],
+        next=answer.next_cursor, older=older, days=HISTORY_DAYS, export=export, **_frame(caller),
+    )
+
+
+@routes.get("/account/security-history")
+async def history(request: web.Request) -> web.Response:
+    """The logged-in user's security log: 90 days, newest first, older pages reachable."""
+    caller = await _optional_caller(request)
+    if caller is None:
+        raise web.HTTPSeeOther("/account/login")
+    username = caller.principal.username
+    export = f"/api/v1/users/{quote(username)}/events/export"
+    return await _history_page(request, caller, "Security history", export, user=username)
+
+
+@routes.get("/projects/{name}/security-history")
+async def project_history(request: web.Request) -> web.Response:
+    """A project's security log, for those allowed to read it (the audit service decides)."""
+    caller = await _optional_caller(request)
+    if caller is None:
+        raise web.HTTPSeeOther("/account/login")
+    name = request.match_info["name"]
+    export = f"/api/v1/projects/{quote(name)}/events/export"
+    return await _history_page(request, caller, f"Security history of {name}", export, project=name)

@@ -7,6 +7,7 @@ from pathlib import Path
 from gatehouse.grpc_runtime.channels import open_channel
 from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.identity.v1 import identity_pb2_grpc
+from gatehouse.mail import mailer_for
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from services.identity.adapters.mfa_client import GrpcSecondFactors
@@ -15,6 +16,7 @@ from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import metadata, store
 from services.identity.application.handlers import Dependencies
 from services.identity.entrypoints.grpc_server import STATUS_OF_ERROR, IdentityServicer
+from services.identity.entrypoints.notifications import Notifier
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
 
@@ -23,11 +25,13 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     """Builds the identity process from settings."""
     runtime = build_runtime(settings, "identity", metadata, store, MIGRATIONS)
     mfa_channel = open_channel(settings, "mfa")
+    notifier = Notifier(runtime, mailer_for(settings))
     deps = Dependencies(
         units=runtime.units,
         passwords=Argon2Passwords(),
         session_tokens=SessionTokens(settings.secret("session")),
         second_factors=GrpcSecondFactors(mfa_channel),
+        proof_key=settings.secret("second_factor_proof"),
     )
 
     def register(server):
@@ -41,6 +45,6 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         address=settings.address_of("identity"),
         register=register,
         errors=STATUS_OF_ERROR,
-        background=[runtime.relay.run],
-        on_stop=[runtime.close, close_channel],
+        background=[runtime.relay.run, notifier.run],
+        on_stop=[notifier.stop, runtime.close, close_channel],
     )

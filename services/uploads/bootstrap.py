@@ -10,6 +10,7 @@ from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from gatehouse.uploads.v1 import uploads_pb2_grpc
+from services.uploads.adapters.second_factors import GrpcSecondFactors
 from services.uploads.adapters.storage import LocalFileStore
 from services.uploads.adapters.tables import metadata, store
 from services.uploads.adapters.tokens_client import GrpcTokenVerifier
@@ -30,12 +31,14 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     """Builds the uploads process from settings."""
     runtime = build_runtime(settings, "uploads", metadata, store, MIGRATIONS)
     tokens_channel = open_channel(settings, "tokens")
+    mfa_channel = open_channel(settings, "mfa")
     deps = Dependencies(
         units=runtime.units,
         tokens=GrpcTokenVerifier(tokens_channel),
         files=LocalFileStore(settings.data_dir / "files"),
         origin=settings.origin,
         max_file_size=max_file_size(),
+        second_factors=GrpcSecondFactors(mfa_channel) if settings.require_2fa else None,
     )
 
     def register(server):
@@ -43,8 +46,9 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         uploads_pb2_grpc.add_UploadsServiceServicer_to_server(UploadsServicer(deps), server)
 
     async def close_channel():
-        """Closes the channel to the tokens service."""
+        """Closes the channels to the tokens and mfa services."""
         await tokens_channel.close()
+        await mfa_channel.close()
 
     return ServiceProcess(
         name="gatehouse.uploads.v1.UploadsService",

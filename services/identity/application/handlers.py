@@ -39,6 +39,8 @@ class Dependencies:
     session_tokens: SessionTokens
     second_factors: SecondFactors
     idle_timeout_us: int = 12 * 3600 * 1_000_000
+    # Shared with the mfa service: checks its proofs of a passed second factor.
+    proof_key: bytes = b""
 
 
 def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
-from services.identity.application import handlers
+from services.identity.application import handlers, second_factor
 from services.identity.domain import errors
 
 # The one place identity errors become gRPC statuses.
@@ -45,3 +45,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         """Ends a session."""
         await handlers.logout(self._deps, request)
         return identity_pb2.LogoutResponse()
+
+    async def CompleteSecondFactor(self, request, context):
+        """Marks the session verified after mfa's proof; UNAUTHENTICATED when it does not check out."""
+        session = await second_factor.complete_second_factor(self._deps, request)
+        return identity_pb2.CompleteSecondFactorResponse(session=session)
+
+    async def LoginWithPasskey(self, request, context):
+        """Passkey sign-in; UNAUTHENTICATED for a bad proof, PERMISSION_DENIED for a locked account."""
+        return await second_factor.login_with_passkey(self._deps, request)

@@ -29,6 +29,13 @@ async def all_projects(connection: AsyncConnection) -> list:
     return list(await connection.execute(query))
 
 
+async def projects_named(connection: AsyncConnection, normalized_names: list[str]) -> list:
+    """The project rows among `normalized_names` (those that exist), by normalized name."""
+    query = (sa.select(projects).where(projects.c.normalized_name.in_(normalized_names))
+             .order_by(projects.c.normalized_name))
+    return list(await connection.execute(query))
+
+
 async def files_of(connection: AsyncConnection, project_id: str) -> list:
     """The project's file rows, oldest upload first."""
     query = (

@@ -12,6 +12,7 @@ from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
 from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import repository
 from services.uploads.adapters.storage import FileStore
+from services.uploads.adapters.second_factors import SecondFactors
 from services.uploads.adapters.tokens_client import TokenVerifier
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.errors import FileNotFound, ProjectNotFound
@@ -33,6 +34,8 @@ class Dependencies:
     files: FileStore
     origin: str
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # GATEHOUSE_REQUIRE_2FA: uploaders need a second factor (None: not required).
+    second_factors: SecondFactors | None = None
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:
@@ -62,6 +65,15 @@ async def list_projects(deps: Dependencies) -> uploads_pb2.ListProjectsResponse:
     async with deps.units() as unit:
         rows = await repository.all_projects(unit.connection)
     return uploads_pb2.ListProjectsResponse(projects=[_summary(row) for row in rows])
+
+
+async def resolve_projects(deps: Dependencies, names: list[str]) -> uploads_pb2.ResolveProjectsResponse:
+    """The existing projects among `names` (normalized here; at most 100 looked up), so a token
+    can be bound to project ids. Raises nothing of its own."""
+    wanted = sorted({normalize(name) for name in names[:100]})
+    async with deps.units() as unit:
+        rows = await repository.projects_named(unit.connection, wanted)
+    return uploads_pb2.ResolveProjectsResponse(projects=[_summary(row) for row in rows])
 
 
 async def get_project(deps: Dependencies, name: str) -> uploads_pb2.GetProjectResponse:

@@ -31,7 +31,7 @@ from services.uploads.application.handlers import Dependencies
 from services.uploads.domain import model
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
-    FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, UploadsError,
+    FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
 )
 from services.uploads.domain.filenames import Distribution, check_filename
 from services.uploads.domain.form import UploadForm, parse_form
@@ -128,7 +128,19 @@ async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> m
         reason = verification.reason or "The token is not valid."
         prefix = "" if reason.startswith(TOKEN_REASON_PREFIX) else TOKEN_REASON_PREFIX
         raise InvalidToken(prefix + reason)
+    await require_second_factor(deps, verification.uploader)
     return verification.uploader
+
+
+async def require_second_factor(deps: Dependencies, uploader: model.Uploader) -> None:
+    """Step 3b: with two-factor authentication required, the uploader must have set one up.
+    Raises SecondFactorRequired."""
+    if deps.second_factors is None or await deps.second_factors.has_second_factor(uploader.user_id):
+        return
+    raise SecondFactorRequired(
+        f"Two-factor authentication is required to upload: user '{uploader.username}' has no "
+        f"second factor. Add an authenticator app or a security key at {deps.origin}/account/two-factor."
+    )
 
 
 async def _accept(

@@ -121,3 +121,9 @@ class TokensUnavailable(UploadsError):
     """The tokens service could not be asked; the client may retry."""
 
     code = "tokens_unavailable"
+
+
+class SecondFactorRequired(Forbidden):
+    """The index requires two-factor authentication and the uploader has none."""
+
+    code = "second_factor_required"

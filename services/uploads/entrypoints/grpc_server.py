@@ -48,3 +48,7 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
     async def CheckProjectAccess(self, request, context):
         """Whether the principal may do `permission` on the project; NOT_FOUND for no project."""
         return await handlers.check_project_access(self._deps, request)
+
+    async def ResolveProjects(self, request, context):
+        """The existing projects among the names (for binding tokens to project ids)."""
+        return await handlers.resolve_projects(self._deps, list(request.names))
