@@ -94,10 +94,14 @@ class Maintainer:
 
     def wait_for_events(self, kind: str, name: str, wanted: set[str], timeout: float = 2.0) -> list[dict]:
         """Polls the log until every tag in `wanted` shows; returns the log."""
+        return self.wait_for_log(kind, name, lambda events: wanted <= {event["tag"] for event in events}, timeout)
+
+    def wait_for_log(self, kind: str, name: str, done, timeout: float = 2.0) -> list[dict]:
+        """Polls the log until `done(events)` holds or `timeout` seconds pass; returns the log."""
         deadline = time.monotonic() + timeout
         while True:
             events = self.events(kind, name, limit=500)
-            if wanted <= {event["tag"] for event in events} or time.monotonic() > deadline:
+            if done(events) or time.monotonic() > deadline:
                 return events
             time.sleep(0.05)
 

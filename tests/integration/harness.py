@@ -68,7 +68,7 @@ class Gatehouse:
             env["GATEHOUSE_DATABASE_URL"] = self.database_url
         return env
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 120) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "supervisor.log", "ab")
         self.process = subprocess.Popen(

@@ -19,11 +19,15 @@ def test_audit_catches_up_after_being_killed(alice, gatehouse, tmp_path):
     assert upload.returncode == 0, upload.stdout + upload.stderr
 
     gatehouse.wait_healthy(60)
-    project_log = alice.wait_for_events("projects", "audit-restart-demo", {"file:file:added"}, timeout=30)
+    expected = Counter(path.name for path in files)
+    project_log = alice.wait_for_log("projects", "audit-restart-demo", lambda log: _added(log) == expected, 30)
     user_log = alice.wait_for_events("users", "alice", {"account:api_token:issued"}, timeout=30)
 
-    added = Counter(e["additional"]["filename"] for e in project_log if e["tag"] == "file:file:added")
-    assert added == Counter(path.name for path in files)
+    assert _added(project_log) == expected
     issued = [e for e in user_log if e["tag"] == "account:api_token:issued"]
     assert [e["additional"]["name"] for e in issued].count("while-audit-was-down") == 1
     assert len({e["id"] for e in user_log}) == len(user_log)
+
+
+def _added(log: list[dict]) -> Counter:
+    return Counter(e["additional"]["filename"] for e in log if e["tag"] == "file:file:added")
