@@ -17,7 +17,8 @@ log = structlog.get_logger(__name__)
 MINUTE_US = 60 * 1_000_000
 
 
-async def _state_of(unit, name: str) -> model.ProjectState:
+async def project_state(unit, name: str) -> model.ProjectState:
+    """The project's folded state. Raises ProjectNotFound."""
     row = await repository.find_project(unit.connection, normalize(name))
     if row is None:
         raise ProjectNotFound(f"The project '{name}' does not exist.")
@@ -39,14 +40,16 @@ async def get_project_policies(
     """The project's policies, for its Owners and Maintainers (and operators).
     Raises ProjectNotFound or NotACollaborator."""
     async with deps.units() as unit:
-        state = await _state_of(unit, request.project)
+        state = await project_state(unit, request.project)
     role = state.roles.get(request.principal.user_id, "")
     if not (request.principal.operator or role in model.UPLOAD_ROLES):
         raise NotACollaborator(f"Only the collaborators of project '{state.name}' can see its policies.")
     return _answer(state, role)
 
 
-async def _manager(deps: Dependencies, request: uploads_pb2.SetProjectPolicyRequest) -> policies.Manager:
+async def manager_of(deps: Dependencies, request) -> policies.Manager:
+    """The caller of a management request (its principal and login facts) with their second
+    factors. Raises TokensUnavailable when the mfa service cannot say."""
     principal, login = request.principal, request.login
     methods = await deps.second_factors.methods_of(principal.user_id) if deps.second_factors else frozenset()
     return policies.Manager(
@@ -64,11 +67,11 @@ async def set_project_policy(
     ProjectRequiresSecondFactor, ProjectRequiresPhishingResistantFactor or TokensUnavailable."""
     changes = {policy.name: policy.enabled for policy in request.policies}
     policies.check_known(changes)
-    manager = await _manager(deps, request)
+    manager = await manager_of(deps, request)
     command = policies.SetPolicies(changes, now_us(), deps.reauth_minutes * MINUTE_US)
 
     async def handle(unit):
-        state = await _state_of(unit, request.project)
+        state = await project_state(unit, request.project)
         new_events = policies.decide(state, manager, command)
         if new_events:
             subjects = envelope_pb2.Subjects(user_id=manager.user_id, username=manager.username,

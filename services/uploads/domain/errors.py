@@ -169,3 +169,15 @@ class ScopedTokenRequired(ProjectPolicyRefused):
     """Policy require_scoped_tokens: the token is not scoped to this project."""
 
     code = "project_requires_scoped_token"
+
+
+class InvalidRole(UploadsError):
+    """A role other than Owner or Maintainer: HTTP 400."""
+
+    code = "invalid_role"
+
+
+class RoleAlreadyHeld(UploadsError):
+    """The user already has a role on the project: HTTP 409."""
+
+    code = "role_exists"

@@ -64,13 +64,13 @@ def check_known(changes: Mapping[str, bool]) -> None:
         raise UnknownPolicy(f"Unknown project policy '{unknown[0]}'; known policies: {', '.join(POLICIES)}.")
 
 
-def check_owner(state: ProjectState, manager: Manager) -> None:
+def check_owner(state: ProjectState, manager: Manager, action: str = "change its policies") -> None:
     """Raises NotAnOwner unless the manager is an Owner of the project."""
     role = state.roles.get(manager.user_id)
     if role != OWNER:
         held = f"is a {role}" if role else "has no role on it"
         raise NotAnOwner(
-            f"Only an Owner of project '{state.name}' can change its policies; user '{manager.username}' {held}."
+            f"Only an Owner of project '{state.name}' can {action}; user '{manager.username}' {held}."
         )
 
 

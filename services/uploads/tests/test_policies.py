@@ -122,3 +122,26 @@ def test_staged_releases_policy_is_stored_but_refuses_nothing_yet():
     state = given("require_staged_releases")
     assert not policies.needs_factor_methods(state)
     policies.check_scoped_token(state, WIDE)
+
+
+def test_an_owner_adds_a_maintainer_and_a_maintainer_adds_nobody():
+    from services.uploads.domain.roles import AddRole, decide_add_role
+
+    [added] = decide_add_role(given(), OWNER, AddRole("u-dan", "dan", "Maintainer"))
+    assert (added.user_id, added.username, added.role, added.project_id) == ("u-dan", "dan", "Maintainer", "p1")
+    bob = replace(OWNER, user_id="u-bob", username="bob")
+    with pytest.raises(errors.NotAnOwner, match="can add collaborators"):
+        decide_add_role(given(), bob, AddRole("u-dan", "dan", "Maintainer"))
+    with pytest.raises(errors.RoleAlreadyHeld, match="already a Maintainer"):
+        decide_add_role(given(), OWNER, AddRole("u-bob", "bob", "Owner"))
+    with pytest.raises(errors.InvalidRole):
+        decide_add_role(given(), OWNER, AddRole("u-dan", "dan", "Admin"))
+
+
+def test_adding_a_collaborator_is_a_management_action_under_the_policies():
+    from services.uploads.domain.roles import AddRole, decide_add_role
+
+    totp_login = replace(OWNER, login_method="totp")
+    with pytest.raises(errors.ProjectRequiresPhishingResistantFactor):
+        decide_add_role(given("require_phishing_resistant_2fa"), totp_login, AddRole("u-dan", "dan", "Maintainer"))
+    assert decide_add_role(given("require_2fa"), totp_login, AddRole("u-dan", "dan", "Maintainer"))

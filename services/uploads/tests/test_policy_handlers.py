@@ -99,3 +99,19 @@ async def test_a_totp_login_cannot_manage_a_phishing_resistant_project(project):
     await set_project_policy(project, setting(require_phishing_resistant_2fa=True))
     with pytest.raises(errors.ProjectRequiresPhishingResistantFactor, match="this login used totp"):
         await set_project_policy(project, setting(facts=login("totp"), require_phishing_resistant_2fa=False))
+
+
+async def test_an_added_maintainer_uploads_and_reads_but_cannot_change_policies(project, tokens, units):
+    from services.uploads.application.roles import add_role
+    from services.uploads.tests.conftest import BOB
+
+    added = await add_role(project, uploads_pb2.AddRoleRequest(
+        principal=ALICE_PRINCIPAL, project="demo", user_id=BOB.user_id, username=BOB.username,
+        role="Maintainer", login=login()))
+    assert (added.project, added.role) == ("demo", "Maintainer")
+    assert (await send(project, sdist_bytes(), filename="demo-1.0.tar.gz", token="bob-token")).outcome == "created"
+    bob = common_pb2.Principal(user_id=BOB.user_id, username=BOB.username)
+    read = await get_project_policies(project, uploads_pb2.GetProjectPoliciesRequest(principal=bob, project="demo"))
+    assert read.role == "Maintainer"
+    with pytest.raises(errors.NotAnOwner, match="user 'bob' is a Maintainer"):
+        await set_project_policy(project, setting(principal=bob, require_2fa=True))
