@@ -19,8 +19,8 @@ routes = web.RouteTableDef()
 MAX_POLICIES = 20
 
 
-def policies_json(answer: uploads_pb2.ProjectPolicies) -> dict:
-    """The service's answer as the API's JSON."""
+def policies_json(answer) -> dict:
+    """The service's answer (Get- or SetProjectPolicy's, laid out alike) as the API's JSON."""
     return {
         "project": answer.project.name,
         "role": answer.role,
@@ -38,7 +38,7 @@ def login_facts(caller: Caller) -> uploads_pb2.LoginFacts:
     )
 
 
-async def get_policies(request: web.Request, caller: Caller, project: str) -> uploads_pb2.ProjectPolicies:
+async def get_policies(request: web.Request, caller: Caller, project: str) -> uploads_pb2.GetProjectPoliciesResponse:
     """Asks the uploads service for the project's policies (it checks the caller's role)."""
     return await request.app[CLIENTS].uploads.GetProjectPolicies(
         uploads_pb2.GetProjectPoliciesRequest(principal=caller.principal, project=project), timeout=10
@@ -47,7 +47,7 @@ async def get_policies(request: web.Request, caller: Caller, project: str) -> up
 
 async def set_policies(
     request: web.Request, caller: Caller, project: str, changes: dict[str, bool]
-) -> uploads_pb2.ProjectPolicies:
+) -> uploads_pb2.SetProjectPolicyResponse:
     """Asks the uploads service to set `changes` (it decides whether the caller may)."""
     return await request.app[CLIENTS].uploads.SetProjectPolicy(
         uploads_pb2.SetProjectPolicyRequest(

@@ -30,7 +30,7 @@ POLICY_TEXT = {
 REFUSALS = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT)
 
 
-def _policy_rows(answer: uploads_pb2.ProjectPolicies | None) -> list[dict]:
+def _policy_rows(answer) -> list[dict]:
     if answer is None:
         return []
     return [{"name": p.name, "enabled": p.enabled, "text": POLICY_TEXT.get(p.name, p.name)} for p in answer.policies]

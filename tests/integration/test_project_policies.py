@@ -143,6 +143,19 @@ def test_a_maintainer_reads_but_cannot_change_policies(olive, build, gatehouse):
     assert page.status_code == 200 and "Only an Owner can change these." in page.text
 
 
+def test_the_owner_sets_policies_with_the_project_page_form(olive, build, gatehouse):
+    new_project(olive, build("pol-form"))
+    page = olive.http.get(f"{gatehouse.url}/projects/pol-form/")
+    assert page.status_code == 200 and 'action="/projects/pol-form/policies"' in page.text
+    shown = ["require_2fa", "require_phishing_resistant_2fa", "require_scoped_tokens", "require_staged_releases"]
+    saved = olive.http.post(f"{gatehouse.url}/projects/pol-form/policies",
+                            data={"csrf_token": olive.csrf, "shown": shown, "require_staged_releases": "on"})
+    assert saved.status_code == 200 and "Policies saved." in saved.text
+    assert 'name="require_staged_releases" checked' in saved.text
+    read = olive.http.get(f"{gatehouse.url}/api/v1/projects/pol-form/policies").json()["policies"]
+    assert [name for name, on in read.items() if on] == ["require_staged_releases"]
+
+
 def test_phishing_resistant_policy_refuses_totp_only_uploads_and_totp_logins(olive, build, gatehouse):
     files = build("pol-keys")
     new_project(olive, files)

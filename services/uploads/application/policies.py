@@ -25,8 +25,8 @@ async def project_state(unit, name: str) -> model.ProjectState:
     return model.fold(await unit.load(model.stream_of(row.project_id)))
 
 
-def _answer(state: model.ProjectState, role: str) -> uploads_pb2.ProjectPolicies:
-    return uploads_pb2.ProjectPolicies(
+def _answer(state: model.ProjectState, role: str, response=uploads_pb2.GetProjectPoliciesResponse):
+    return response(
         project=uploads_pb2.ProjectSummary(project_id=state.project_id, name=state.name,
                                            normalized_name=state.normalized_name),
         policies=[uploads_pb2.ProjectPolicy(name=name, enabled=on) for name, on in policies.policy_states(state)],
@@ -36,7 +36,7 @@ def _answer(state: model.ProjectState, role: str) -> uploads_pb2.ProjectPolicies
 
 async def get_project_policies(
     deps: Dependencies, request: uploads_pb2.GetProjectPoliciesRequest
-) -> uploads_pb2.ProjectPolicies:
+) -> uploads_pb2.GetProjectPoliciesResponse:
     """The project's policies, for its Owners and Maintainers (and operators).
     Raises ProjectNotFound or NotACollaborator."""
     async with deps.units() as unit:
@@ -61,7 +61,7 @@ async def manager_of(deps: Dependencies, request) -> policies.Manager:
 
 async def set_project_policy(
     deps: Dependencies, request: uploads_pb2.SetProjectPolicyRequest
-) -> uploads_pb2.ProjectPolicies:
+) -> uploads_pb2.SetProjectPolicyResponse:
     """Turns the requested policies on or off together, recording one ProjectPolicyChanged each.
     Raises ProjectNotFound, UnknownPolicy, NotAnOwner, ReauthenticationRequired,
     ProjectRequiresSecondFactor, ProjectRequiresPhishingResistantFactor or TokensUnavailable."""
@@ -80,6 +80,7 @@ async def set_project_policy(
                               actor_from(request.context, request.principal), subjects)
             log.info("uploads.policies_changed", project=state.normalized_name,
                      changes={event.policy: event.enabled for event in new_events})
-        return _answer(model.evolve(state, new_events), state.roles[manager.user_id])
+        return _answer(model.evolve(state, new_events), state.roles[manager.user_id],
+                       uploads_pb2.SetProjectPolicyResponse)
 
     return await deps.units.run(handle)
