@@ -70,8 +70,8 @@ async def upload(
 
     Raises InvalidForm, InvalidFilename, InvalidProjectName, ProhibitedProjectName (steps 1-3),
     NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
-    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile, DigestMismatch, InvalidDistribution
-    (step 4) or FileAlreadyExists (step 5).
+    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile,
+    DigestMismatch, InvalidDistribution (step 4) or FileAlreadyExists (step 5).
     """
     stream = aiter(requests)
     header = await read_header(stream)

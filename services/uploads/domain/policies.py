@@ -61,7 +61,7 @@ def check_known(changes: Mapping[str, bool]) -> None:
     """Raises UnknownPolicy for a name not in POLICIES."""
     unknown = sorted(set(changes) - set(POLICIES))
     if unknown:
-        raise UnknownPolicy(f"Unknown project policy '{unknown[0]}'; known policies: {', '.join(POLICIES)}.")
+        raise UnknownPolicy(f"Unknown project policy '{unknown[0][:64]}'; known policies: {', '.join(POLICIES)}.")
 
 
 def check_owner(state: ProjectState, manager: Manager, action: str = "change its policies") -> None:
