@@ -59,7 +59,7 @@ async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFacto
         return identity_pb2.Session(
             session_id=row.session_id, user=user, second_factor_verified=True, csrf_token=row.csrf_token,
             created_at_us=row.created_at_us, expires_at_us=now + deps.idle_timeout_us,
-            second_factor_method=request.method,
+            second_factor_method=request.method[:16],
         )
 
     return await deps.units.run(handle)
