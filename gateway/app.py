@@ -16,6 +16,7 @@ from gateway.keys import CLIENTS, NATS, SETTINGS
 from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
 from gateway.routes import api_token_disclosures
 from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
+from gateway.routes import api_project_policies, api_project_roles, pages_projects
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
 
@@ -52,6 +53,6 @@ def init_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_services)
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
                    api_token_disclosures, api_two_factor, pages_two_factor,
-                   api_security_keys):
+                   api_security_keys, api_project_policies, api_project_roles, pages_projects):
         app.add_routes(module.routes)
     return app

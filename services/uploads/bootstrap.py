@@ -38,7 +38,9 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         files=LocalFileStore(settings.data_dir / "files"),
         origin=settings.origin,
         max_file_size=max_file_size(),
-        second_factors=GrpcSecondFactors(mfa_channel) if settings.require_2fa else None,
+        second_factors=GrpcSecondFactors(mfa_channel),
+        require_2fa=settings.require_2fa,
+        reauth_minutes=settings.reauth_minutes,
     )
 
     def register(server):

@@ -134,3 +134,15 @@ def render(tag: str, record: Additional) -> str:
     if renderer is None:
         return f"Event {tag.removeprefix(UNKNOWN_PREFIX)}"
     return renderer(record)
+
+
+# Project policies (set by an Owner in the uploads service). Kept in one block at the end so
+# that the catalogue above merges cleanly with other additions.
+def _policy_changed(record: Additional) -> str:
+    state = "on" if record.get("enabled") else "off"
+    weakened = " (weakened: every owner was mailed)" if record.get("weakened") else ""
+    return f"Policy {record.get('policy', '')} turned {state}{weakened}"
+
+
+TAG_OF_EVENT_TYPE["ProjectPolicyChanged"] = "project:policy:changed"
+RENDERERS["project:policy:changed"] = _policy_changed

@@ -52,3 +52,10 @@ def test_renderers_write_one_short_sentence(tag, record, sentence):
 def test_every_renderer_copes_with_an_empty_record():
     for tag in tags.RENDERERS:
         assert tags.render(tag, {})
+
+
+def test_a_policy_change_is_tagged_and_says_whether_it_weakened_the_project():
+    assert tags.tag_of("ProjectPolicyChanged") == "project:policy:changed"
+    off = tags.render("project:policy:changed", {"policy": "require_2fa", "weakened": True})
+    assert off == "Policy require_2fa turned off (weakened: every owner was mailed)"
+    assert tags.render("project:policy:changed", {"policy": "require_2fa", "enabled": True}) == "Policy require_2fa turned on"

@@ -36,6 +36,8 @@ sessions = sa.Table(
     sa.Column("session_id", sa.String(32), nullable=False, unique=True),
     sa.Column("user_id", sa.String(36), nullable=False, index=True),
     sa.Column("second_factor_verified", sa.Boolean, nullable=False),
+    # "totp", "webauthn", "recovery_code", "passkey", or "" before (or without) a second step.
+    sa.Column("second_factor_method", sa.String(16), nullable=False, server_default=""),
     sa.Column("csrf_token", sa.String(64), nullable=False),
     sa.Column("created_at_us", sa.BigInteger, nullable=False),
     sa.Column("last_seen_us", sa.BigInteger, nullable=False),

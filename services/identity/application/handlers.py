@@ -115,7 +115,7 @@ async def login(deps: Dependencies, request: identity_pb2.LoginRequest) -> ident
     return identity_pb2.LoginResponse(session=outcome, session_token=token)
 
 
-async def _record_login(deps, unit, request, user, matches, token, session_id, methods):
+async def _record_login(deps, unit, request, user, matches, token, session_id, methods, second_factor_method=""):
     history = await unit.load(model.stream_of(user.user_id))
     state = model.fold(history)
     new_events = model.login(state, matches, session_id, methods)
@@ -123,16 +123,19 @@ async def _record_login(deps, unit, request, user, matches, token, session_id, m
     await unit.record(model.stream_of(user.user_id), state.version, new_events, actor, _subjects(user))
     if not matches:
         return None
-    return await _open_session(deps, unit, request.context, user, token, session_id, methods)
+    return await _open_session(deps, unit, request.context, user, token, session_id, methods, second_factor_method)
 
 
-async def _open_session(deps, unit, context, user, token, session_id, methods) -> identity_pb2.Session:
+async def _open_session(
+    deps, unit, context, user, token, session_id, methods, second_factor_method=""
+) -> identity_pb2.Session:
     now = now_us()
     session = identity_pb2.Session(
         session_id=session_id,
         user=user,
         second_factor_verified=not methods,
         second_factor_methods=methods,
+        second_factor_method=second_factor_method,
         csrf_token=secrets.token_urlsafe(32),
         created_at_us=now,
         expires_at_us=now + deps.idle_timeout_us,
@@ -143,6 +146,7 @@ async def _open_session(deps, unit, context, user, token, session_id, methods) -
         session_id=session_id,
         user_id=user.user_id,
         second_factor_verified=session.second_factor_verified,
+        second_factor_method=second_factor_method,
         csrf_token=session.csrf_token,
         created_at_us=now,
         last_seen_us=now,
@@ -189,6 +193,7 @@ def _session_message(row, user, expires_at_us) -> identity_pb2.Session:
         session_id=row.session_id,
         user=user,
         second_factor_verified=row.second_factor_verified,
+        second_factor_method=row.second_factor_method,
         csrf_token=row.csrf_token,
         created_at_us=row.created_at_us,
         expires_at_us=expires_at_us,

@@ -53,12 +53,13 @@ async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFacto
         _check_proof(deps.proof_key, row, request, now)
         await unit.connection.execute(
             sa.update(sessions).where(sessions.c.id_hash == id_hash)
-            .values(second_factor_verified=True, last_seen_us=now)
+            .values(second_factor_verified=True, second_factor_method=request.method[:16], last_seen_us=now)
         )
         user = await repository.find_user(unit.connection, user_id=row.user_id)
         return identity_pb2.Session(
             session_id=row.session_id, user=user, second_factor_verified=True, csrf_token=row.csrf_token,
             created_at_us=row.created_at_us, expires_at_us=now + deps.idle_timeout_us,
+            second_factor_method=request.method[:16],
         )
 
     return await deps.units.run(handle)
@@ -80,6 +81,6 @@ async def login_with_passkey(deps, request: identity_pb2.LoginWithPasskeyRequest
     session_id = secrets.token_hex(8)
     # The password step's recording, with the passkey standing in for password and second factor.
     session = await deps.units.run(
-        lambda unit: handlers._record_login(deps, unit, request, user, True, token, session_id, [])
+        lambda unit: handlers._record_login(deps, unit, request, user, True, token, session_id, [], "passkey")
     )
     return identity_pb2.LoginWithPasskeyResponse(session=session, session_token=token)

@@ -85,3 +85,48 @@ def alert_for(event_type: str, payload: Payload, facts: Facts, age_us: int = 0) 
         return None
     alert = rule(payload, facts)
     return alert if alert is not None and alert.user_id else None
+
+
+# Rules that mail several users at once (every owner of a project). Kept apart from RULES so
+# that the one-recipient rules above stay as they are; `alerts_for` applies both kinds.
+MultiRule = Callable[[Payload, Facts], list[Alert]]
+
+POLICY_NAMES = {
+    "require_2fa": "collaborators must use two-factor authentication",
+    "require_phishing_resistant_2fa": "collaborators must use a phishing-resistant second factor (security key)",
+    "require_scoped_tokens": "uploads only with API tokens scoped to the project",
+    "require_staged_releases": "uploads go to staged releases",
+}
+
+
+def _policy_weakened(payload: Payload, facts: Facts) -> list[Alert]:
+    if not payload.get("weakened"):
+        return []
+    policy = str(payload.get("policy", ""))
+    project = str(payload.get("project_name", ""))
+    text = (
+        f"The policy \"{POLICY_NAMES.get(policy, policy)}\" was turned off on project '{project}'{_from(facts)}. "
+        "You are mailed because you are an owner of the project."
+        f"\n\nIf this was not intended, turn the policy back on and review the project's security history."
+    )
+    subject = f"Policy weakened on project {project}"
+    return [Alert(str(user_id), subject, text) for user_id in payload.get("owner_user_ids", [])]
+
+
+MULTI_RULES: dict[str, MultiRule] = {
+    "ProjectPolicyChanged": _policy_weakened,
+}
+
+
+def has_rule(event_type: str) -> bool:
+    """Whether any rule (one recipient or several) looks at events of this type."""
+    return event_type in RULES or event_type in MULTI_RULES
+
+
+def alerts_for(event_type: str, payload: Payload, facts: Facts, age_us: int = 0) -> list[Alert]:
+    """Every mail one event calls for (none when too old to be news); each names a user."""
+    if age_us > MAX_AGE_US:
+        return []
+    single = alert_for(event_type, payload, facts, age_us)
+    several = MULTI_RULES[event_type](payload, facts) if event_type in MULTI_RULES else []
+    return [alert for alert in [single, *several] if alert is not None and alert.user_id]

@@ -64,14 +64,16 @@ class AlertMailer:
         return alerts.Facts(envelope.actor.ip_address, envelope.actor.user_agent, first)
 
     async def __call__(self, connection: AsyncConnection, envelope: envelope_pb2.EventEnvelope) -> None:
-        """Mails the owner when a rule says so. Raises MailError (the event is then retried)."""
-        if envelope.type not in alerts.RULES:
+        """Mails each user a rule names (one owner, or every owner of a project). Raises
+        MailError (the event is then retried)."""
+        if not alerts.has_rule(envelope.type):
             return
         facts = await self._facts(connection, envelope)
         age = now_us() - envelope.occurred_at_us
-        alert = alerts.alert_for(envelope.type, _payload(envelope), facts, age)
-        if alert is None:
-            return
+        for alert in alerts.alerts_for(envelope.type, _payload(envelope), facts, age):
+            await self._send(connection, envelope, alert)
+
+    async def _send(self, connection: AsyncConnection, envelope, alert: alerts.Alert) -> None:
         user = await repository.find_user(connection, user_id=alert.user_id)
         if user is None or not user.email:
             return

@@ -29,3 +29,30 @@ def test_events_without_a_rule_or_a_user_or_too_old_send_nothing():
     assert alert_for("FileAdded", {"user_id": "u1"}, HERE) is None
     assert alert_for("TokenIssued", {"name": "ci"}, HERE) is None
     assert alert_for("TokenIssued", {"user_id": "u1"}, HERE, age_us=MAX_AGE_US + 1) is None
+
+
+def test_a_weakened_project_policy_mails_every_owner():
+    from services.identity.domain.alerts import alerts_for
+
+    payload = {"policy": "require_2fa", "project_name": "demo", "enabled": False, "weakened": True,
+               "owner_user_ids": ["u1", "u2"]}
+    sent = alerts_for("ProjectPolicyChanged", payload, HERE)
+    assert [alert.user_id for alert in sent] == ["u1", "u2"]
+    assert all(alert.subject == "Policy weakened on project demo" for alert in sent)
+    assert "two-factor" in sent[0].text and "203.0.113.7" in sent[0].text
+
+
+def test_a_strengthened_or_old_policy_change_mails_nobody():
+    from services.identity.domain.alerts import alerts_for
+
+    payload = {"policy": "require_2fa", "project_name": "demo", "enabled": True, "owner_user_ids": ["u1"]}
+    assert alerts_for("ProjectPolicyChanged", payload, HERE) == []
+    weakened = {**payload, "enabled": False, "weakened": True}
+    assert alerts_for("ProjectPolicyChanged", weakened, HERE, age_us=MAX_AGE_US + 1) == []
+
+
+def test_alerts_for_keeps_the_one_recipient_rules():
+    from services.identity.domain.alerts import alerts_for
+
+    assert [a.subject for a in alerts_for("TokenIssued", {"user_id": "u1", "name": "ci"}, HERE)] == ["API token created"]
+    assert alerts_for("FileAdded", {"user_id": "u1"}, HERE) == []

@@ -1,4 +1,4 @@
-"""The uploads service's view of the mfa service: has an uploader set up a second factor?"""
+"""The uploads service's view of the mfa service: which second factors has a user set up?"""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ class SecondFactors(Protocol):
     async def has_second_factor(self, user_id: str) -> bool:
         """Whether the user has TOTP or a security key. Raises TokensUnavailable when unknown."""
 
+    async def methods_of(self, user_id: str) -> frozenset[str]:
+        """The user's methods ("totp", "webauthn", "recovery_code"). Raises TokensUnavailable."""
+
 
 class GrpcSecondFactors:
     """SecondFactors over the MfaService gRPC API."""
@@ -25,9 +28,12 @@ class GrpcSecondFactors:
         self._stub = mfa_pb2_grpc.MfaServiceStub(channel)
         self._timeout = timeout
 
-    async def has_second_factor(self, user_id: str) -> bool:
+    async def methods_of(self, user_id: str) -> frozenset[str]:
         try:
             answer = await self._stub.ListMethods(mfa_pb2.ListMethodsRequest(user_id=user_id), timeout=self._timeout)
         except grpc.aio.AioRpcError as error:
             raise TokensUnavailable("Two-factor status cannot be checked right now; try again shortly.") from error
-        return bool(SECOND_FACTORS & set(answer.methods))
+        return frozenset(answer.methods)
+
+    async def has_second_factor(self, user_id: str) -> bool:
+        return bool(SECOND_FACTORS & await self.methods_of(user_id))

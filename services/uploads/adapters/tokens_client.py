@@ -39,6 +39,8 @@ def uploader_from(info: tokens_pb2.TokenInfo) -> Uploader:
         token_id=info.token_id,
         staging_only=info.caveats.staging_only,
         newer_only=info.caveats.newer_only,
+        token_projects=tuple(info.caveats.projects),
+        token_project_pattern=info.caveats.project_pattern,
     )
 
 

@@ -34,8 +34,12 @@ class Dependencies:
     files: FileStore
     origin: str
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    # GATEHOUSE_REQUIRE_2FA: uploaders need a second factor (None: not required).
+    # The mfa service; None only in tests (then project 2FA policies refuse everyone).
     second_factors: SecondFactors | None = None
+    # GATEHOUSE_REQUIRE_2FA: every uploader needs a second factor.
+    require_2fa: bool = False
+    # GATEHOUSE_REAUTH_MINUTES: how recent a login must be to weaken a project policy.
+    reauth_minutes: int = 30
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

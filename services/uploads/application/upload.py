@@ -28,7 +28,7 @@ from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
 from services.uploads.adapters.storage import IncomingFile
 from services.uploads.application.handlers import Dependencies
-from services.uploads.domain import model
+from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
     FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
@@ -69,9 +69,9 @@ async def upload(
     """Validates, stores and records one uploaded distribution.
 
     Raises InvalidForm, InvalidFilename, InvalidProjectName, ProhibitedProjectName (steps 1-3),
-    NotAuthenticated, InvalidToken, NotACollaborator, StagingUnavailable, VersionNotNewer,
-    TokensUnavailable (step 3), FileTooLarge, EmptyFile, DigestMismatch, InvalidDistribution
-    (step 4) or FileAlreadyExists (step 5).
+    NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
+    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile,
+    DigestMismatch, InvalidDistribution (step 4) or FileAlreadyExists (step 5).
     """
     stream = aiter(requests)
     header = await read_header(stream)
@@ -135,7 +135,9 @@ async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> m
 async def require_second_factor(deps: Dependencies, uploader: model.Uploader) -> None:
     """Step 3b: with two-factor authentication required, the uploader must have set one up.
     Raises SecondFactorRequired."""
-    if deps.second_factors is None or await deps.second_factors.has_second_factor(uploader.user_id):
+    if not deps.require_2fa:
+        return
+    if deps.second_factors is not None and await deps.second_factors.has_second_factor(uploader.user_id):
         return
     raise SecondFactorRequired(
         f"Two-factor authentication is required to upload: user '{uploader.username}' has no "
@@ -143,12 +145,26 @@ async def require_second_factor(deps: Dependencies, uploader: model.Uploader) ->
     )
 
 
+async def require_project_policies(deps: Dependencies, state, uploader: model.Uploader) -> None:
+    """Step 3d: the project's policies (none for a new project): a token scoped to the project,
+    a second factor, a security key (a token upload has no login to look at, so the careful rule
+    is that the token's owner has a security key enrolled). Raises ScopedTokenRequired,
+    ProjectRequiresSecondFactor, ProjectRequiresPhishingResistantFactor or TokensUnavailable."""
+    if state is None or not state.policies:
+        return
+    policies.check_scoped_token(state, uploader)
+    if policies.needs_factor_methods(state):
+        methods = await deps.second_factors.methods_of(uploader.user_id) if deps.second_factors else frozenset()
+        policies.check_uploader_factors(state, uploader, methods)
+
+
 async def _accept(
     deps: Dependencies, submission: Submission, state, stream
 ) -> uploads_pb2.UploadResponse:
-    """Steps 3b to 6, for an uploader the tokens service vouched for."""
+    """Steps 3c to 6, for an uploader the tokens service vouched for."""
     form, filename = submission.form, submission.distribution.filename
     model.authorize(state, form.name, submission.uploader, form.version)
+    await require_project_policies(deps, state, submission.uploader)
     with deps.files.incoming() as incoming:
         digests, size = await receive(deps, form, stream, incoming)
         metadata = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution)
@@ -214,6 +230,8 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     form = submission.form
     state = await _project_state(unit, form.name)
     model.authorize(state, form.name, submission.uploader, form.version)
+    if state is not None:  # a policy turned on while the bytes streamed in still counts
+        policies.check_scoped_token(state, submission.uploader)
     if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
         return _response("exists", submission, _name_of(state, form.name), command.digests)
     command = replace(command, project_id=state.project_id) if state else command

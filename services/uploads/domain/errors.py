@@ -127,3 +127,57 @@ class SecondFactorRequired(Forbidden):
     """The index requires two-factor authentication and the uploader has none."""
 
     code = "second_factor_required"
+
+
+class UnknownPolicy(UploadsError):
+    """A policy name the service does not know: HTTP 400."""
+
+    code = "unknown_policy"
+
+
+class NotAnOwner(Forbidden):
+    """Only a project's Owners may do this (change its policies)."""
+
+    code = "not_an_owner"
+
+
+class ReauthenticationRequired(Forbidden):
+    """Weakening a policy needs a login more recent than the re-authentication window."""
+
+    code = "reauthentication_required"
+
+
+class ProjectPolicyRefused(Forbidden):
+    """A project policy refuses this user, login or token."""
+
+    code = "project_policy"
+
+
+class ProjectRequiresSecondFactor(ProjectPolicyRefused):
+    """Policy require_2fa: the user has no second factor."""
+
+    code = "project_requires_2fa"
+
+
+class ProjectRequiresPhishingResistantFactor(ProjectPolicyRefused):
+    """Policy require_phishing_resistant_2fa: the login (or the token's owner) has no security key."""
+
+    code = "project_requires_phishing_resistant_2fa"
+
+
+class ScopedTokenRequired(ProjectPolicyRefused):
+    """Policy require_scoped_tokens: the token is not scoped to this project."""
+
+    code = "project_requires_scoped_token"
+
+
+class InvalidRole(UploadsError):
+    """A role other than Owner or Maintainer: HTTP 400."""
+
+    code = "invalid_role"
+
+
+class RoleAlreadyHeld(UploadsError):
+    """The user already has a role on the project: HTTP 409."""
+
+    code = "role_exists"

@@ -30,6 +30,9 @@ class Uploader:
     token_id: str = ""
     staging_only: bool = False
     newer_only: bool = False
+    # The token's project caveats as VerifyToken summarised them (project policies read them).
+    token_projects: tuple[str, ...] = ()
+    token_project_pattern: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,12 @@ class ProjectState:
     normalized_name: str = ""
     roles: Mapping[str, str] = field(default_factory=dict)  # user_id -> role
     releases: Mapping[str, str] = field(default_factory=dict)  # release_key -> version
+    policies: frozenset[str] = frozenset()  # the names of the policies turned on
     version: int = 0
+
+    def owners(self) -> list[str]:
+        """The user ids of the project's Owners, sorted."""
+        return sorted(user_id for user_id, role in self.roles.items() if role == OWNER)
 
 
 @dataclass(frozen=True)
@@ -80,6 +88,9 @@ def _apply(state: ProjectState, event) -> ProjectState:
         return replace(state, roles={**state.roles, event.user_id: event.role})
     if isinstance(event, events.ReleaseCreated):
         return replace(state, releases={**state.releases, release_key(event.version): event.version})
+    if isinstance(event, events.ProjectPolicyChanged):
+        changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
+        return replace(state, policies=frozenset(changed))
     return state
 
 
@@ -87,8 +98,12 @@ def fold(history: list) -> ProjectState | None:
     """The project's current state from its events; None for an empty history."""
     if not history:
         return None
-    state = ProjectState()
-    for event in history:
+    return evolve(ProjectState(), history)
+
+
+def evolve(state: ProjectState, new_events: list) -> ProjectState:
+    """`state` with `new_events` applied after it."""
+    for event in new_events:
         state = replace(_apply(state, event), version=state.version + 1)
     return state
 

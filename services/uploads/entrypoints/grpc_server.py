@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
-from services.uploads.application import handlers, upload
+from services.uploads.application import handlers, policies, roles, upload
 from services.uploads.domain import errors
 
 # The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
@@ -17,6 +17,7 @@ STATUS_OF_ERROR = {
     errors.ProjectNotFound: grpc.StatusCode.NOT_FOUND,
     errors.FileNotFound: grpc.StatusCode.NOT_FOUND,
     errors.TokensUnavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.RoleAlreadyHeld: grpc.StatusCode.ALREADY_EXISTS,
 }
 
 
@@ -52,3 +53,20 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
     async def ResolveProjects(self, request, context):
         """The existing projects among the names (for binding tokens to project ids)."""
         return await handlers.resolve_projects(self._deps, list(request.names))
+
+    async def GetProjectPolicies(self, request, context):
+        """The project's policies for a collaborator; NOT_FOUND for no project, PERMISSION_DENIED
+        for anyone else."""
+        return await policies.get_project_policies(self._deps, request)
+
+    async def SetProjectPolicy(self, request, context):
+        """Turns policies on or off (Owner only); PERMISSION_DENIED for a non-Owner, a weakening
+        from an old login or a caller the project's policies refuse, INVALID_ARGUMENT for an
+        unknown policy, NOT_FOUND for no project."""
+        return await policies.set_project_policy(self._deps, request)
+
+    async def AddRole(self, request, context):
+        """Adds a collaborator (Owner only); PERMISSION_DENIED for a non-Owner or a login the
+        project's policies refuse, ALREADY_EXISTS for a user with a role, INVALID_ARGUMENT for a
+        role other than Owner or Maintainer."""
+        return await roles.add_role(self._deps, request)
