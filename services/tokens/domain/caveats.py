@@ -26,7 +26,7 @@ KNOWN_ACTIONS = ("upload", "create-project", "yank", "manage-roles", "read-audit
 # create the project it names (the uploads service asks for `create-project` then).
 DEFAULT_ACTIONS = ("create-project", "upload")
 # An upload that creates its project is an upload too: both actions must be allowed.
-REQUIRED_ACTIONS = {"create-project": ("create-project", "upload")}
+REQUIRED_ACTIONS = {"create-project": ("upload", "create-project")}
 # Actions that upload a release (version pins apply to them).
 UPLOADING_ACTIONS = ("upload", "create-project")
 FLAGS = ("single_use", "staging_only", "newer_only")
@@ -285,8 +285,6 @@ def check_project_pattern(caveat: ProjectPatternCaveat, presented: Presentation)
 def check_actions(caveat: ActionsCaveat, presented: Presentation) -> str | None:
     for action in REQUIRED_ACTIONS.get(presented.action, (presented.action,)):
         if action and action not in caveat.actions:
-            if action != presented.action:
-                return f"the token does not allow the action '{action}' needed for '{_shown(presented.action)}'."
             return f"the token does not allow the action '{_shown(action)}'."
     return None
 

@@ -158,7 +158,7 @@ def test_creating_a_project_needs_both_upload_and_create_project():
         "the token does not allow the action 'create-project'.")
     assert cv.check_actions(both, presented(action="create-project")) is None
     assert cv.check_actions(create_only, presented(action="create-project")) == (
-        "the token does not allow the action 'upload' needed for 'create-project'.")
+        "the token does not allow the action 'upload'.")
     assert cv.check_actions(upload_only, presented(action="upload")) is None
 
 
