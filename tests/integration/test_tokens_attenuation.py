@@ -117,7 +117,7 @@ def test_introspecting_a_genuine_but_refused_token_tells_owner_caveats_expiry_an
     assert body["valid"] is False
     assert body["reason"] == "Invalid API Token: the token expired at 2026-01-01T00:00:00Z."
     assert (body["id"], body["user"]) == (token["id"], "alice")
-    assert body["caveats"]["projects"] == ["narrow-a"] and body["expires_at"] == "2026-01-01T00:00:00Z"
+    assert body["caveats"]["projects"] == ["narrow-a"] and body["expires_at"] == "2026-01-01T00:00:00.000000Z"
     assert body["last_used"]["ip_address"] == "127.0.0.1"
 
     forged = Macaroon(location="x", identifier=Macaroon.deserialize(token["token"].removeprefix(PREFIX)).identifier,
