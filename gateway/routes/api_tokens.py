@@ -91,8 +91,8 @@ def token_json(info: tokens_pb2.TokenInfo) -> dict:
 
 @routes.post("/api/v1/tokens")
 async def create(request: web.Request) -> web.Response:
-    """Issues a token for the logged-in user; the secret is in this answer only."""
-    # TODO(issue 3): fresh re-authentication before a token is created (see `rotate`).
+    """Issues a token for the logged-in user; the secret is in this answer only. A login older
+    than the fresh-login window is refused first (second_factor.check_fresh_login)."""
     caller = await session_caller(request)
     body = await read_json(request)
     answer = await request.app[CLIENTS].tokens.IssueToken(
@@ -133,9 +133,7 @@ async def revoke(request: web.Request) -> web.Response:
 @routes.post("/api/v1/tokens/{token_id}/rotate")
 async def rotate(request: web.Request) -> web.Response:
     """Replaces one of the caller's tokens by a new secret with the same caveats (shown once);
-    the old token is revoked."""
-    # TODO(issue 3): require a fresh re-authentication here and in `create`, once sessions
-    # record when the password / second factor was last proven.
+    the old token is revoked. Needs a fresh login, as `create` does."""
     caller = await session_caller(request)
     answer = await request.app[CLIENTS].tokens.RotateToken(
         tokens_pb2.RotateTokenRequest(
