@@ -124,3 +124,10 @@ def test_introspecting_a_genuine_but_refused_token_tells_owner_caveats_expiry_an
                       key=b"k" * 32, version=2)
     withheld = alice.post("/api/v1/tokens/introspect", {"token": PREFIX + forged.serialize()}).json()
     assert withheld["valid"] is False and withheld["user"] is None and withheld["caveats"] is None
+
+    revoked = alice.http.delete(f"{alice.gatehouse.url}/api/v1/tokens/{token['id']}",
+                                headers={"X-CSRF-Token": alice.csrf})
+    assert revoked.status_code == 200, revoked.text
+    body = alice.post("/api/v1/tokens/introspect", {"token": token["token"]}).json()
+    assert body["reason"] == "Invalid API Token: the token has been revoked or does not exist."
+    assert (body["id"], body["user"], body["caveats"]["projects"]) == (token["id"], "alice", ["narrow-a"])

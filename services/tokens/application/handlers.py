@@ -151,7 +151,7 @@ async def revoke_token(deps: Dependencies, request: tokens_pb2.RevokeTokenReques
             actor = actor_from(request.context, owner)
             await record_token_events(unit, row.token_id, state.version, revoked, actor,
                                       (row.user_id, row.username), row.caveats_json, row.name)
-            await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+            await retire(deps, unit, row.token_id, deps.clock())
 
     await deps.units.run(handle)
     forget(deps, request.token_id)
@@ -178,7 +178,7 @@ async def rotate_token(deps: Dependencies, request: tokens_pb2.RotateTokenReques
         await record_token_events(unit, row.token_id, state.version, old_events, actor, owner_pair,
                                   row.caveats_json, row.name)
         await record_token_events(unit, new_token_id, 0, new_events, actor, owner_pair, row.caveats_json, row.name)
-        await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+        await retire(deps, unit, row.token_id, deps.clock())
         await repository.add_token(
             unit.connection, token_id=new_token_id, user_id=row.user_id, username=row.username, name=row.name,
             caveats_json=row.caveats_json, created_at_us=deps.clock(), expires_at_us=row.expires_at_us,
@@ -261,7 +261,10 @@ async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: P
     state = model.fold(await unit.load(model.stream_of(row.token_id)))
     now = deps.clock()
     pipeline = CaveatPipeline(_presentation(request, row.user_id, now))
-    refusal, genuine = (None, False) if state.revoked else await _check(deps, unit, presented, pipeline)
+    if state.revoked:
+        refusal, genuine = None, request.inspect_only and await _genuine_retired(deps, unit, presented)
+    else:
+        refusal, genuine = await _check(deps, unit, presented, pipeline)
     summary = scopes.summarize(pipeline.caveats)
     # A holder may add single_use offline: the presented caveats decide, not only the issued ones.
     state = replace(state, single_use=state.single_use or summary.single_use)
@@ -287,8 +290,8 @@ async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: P
 
 def _refusal_of(request, row, presented: PresentedToken, refusal: str, genuine: bool):
     """The refusal; for introspection of a token whose signature is proven genuine (refused by
-    a caveat, e.g. expired), also what the token is: owner, caveats, expiry, last use. A forged
-    token, or a revoked one (its root key is gone, so nothing can prove it genuine), reveals nothing."""
+    a caveat, e.g. expired, or revoked), also what the token is: owner, caveats, expiry, last use.
+    A forged token reveals nothing."""
     response = _refused(refusal)
     if request.inspect_only and genuine:
         readable = [caveat for caveat in map(_readable, presented.predicates()) if caveat is not None]
@@ -328,6 +331,38 @@ async def _check(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken
     return reason, genuine
 
 
+async def retire(deps: Dependencies, unit: UnitOfWork, token_id: str, now: int) -> bool:
+    """Revokes in the read model: the root key is deleted (nothing verifies the token any more)
+    and its chain key kept sealed, for introspection only. Returns False when the token was
+    already revoked (under concurrency: another transaction got there first)."""
+    sealed = await repository.root_key_of(unit.connection, token_id)
+    if not await repository.mark_revoked(unit.connection, token_id, now):
+        return False
+    if sealed is not None:
+        try:
+            chain_key = deps.codec.chain_key(token_id, deps.cipher.open(token_id, sealed))
+        except RootKeyUnreadable:
+            log.error("token.root_key_unreadable", token_id=token_id)
+            return True
+        await repository.store_retired_chain_key(unit.connection, token_id, deps.cipher.seal(_CHAIN + token_id, chain_key))
+    return True
+
+
+# Associated data of a sealed chain key: it never opens as a root key, nor a root key as it.
+_CHAIN = "chain:"
+
+
+async def _genuine_retired(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken) -> bool:
+    sealed = await repository.retired_chain_key_of(unit.connection, presented.token_id)
+    if sealed is None:
+        return False
+    try:
+        chain_key = deps.cipher.open(_CHAIN + presented.token_id, sealed)
+    except RootKeyUnreadable:
+        return False
+    return deps.codec.chain_holds_from(presented, chain_key)
+
+
 async def _record_use(deps: Dependencies, unit: UnitOfWork, token_id: str, state: model.TokenState,
                       now: int, client_ip: str, consume: bool = True) -> bool:
     """Stores the last use (batched when a recorder is configured); consumes a single-use
@@ -338,7 +373,7 @@ async def _record_use(deps: Dependencies, unit: UnitOfWork, token_id: str, state
         deps.uses.record(token_id, now, client_ip)
     if not (state.single_use and consume):
         return False
-    if not await repository.mark_revoked(unit.connection, token_id, now):
+    if not await retire(deps, unit, token_id, now):
         # Another verification consumed it first: re-run, which now sees it revoked.
         raise ConcurrencyConflict(f"token {token_id} was consumed concurrently")
     return True

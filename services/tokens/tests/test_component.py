@@ -230,3 +230,33 @@ async def test_introspecting_a_genuine_refused_token_tells_what_it_is_but_a_forg
     assert not answer.valid and not answer.token.token_id
     # Verifying for real (not introspection) keeps the refusal bare.
     assert not (await verify(stub, expired)).token.token_id
+
+
+async def test_introspecting_a_revoked_token_tells_what_it_was_only_when_genuine(service):
+    from pymacaroons import Macaroon
+
+    stub, settings = service
+    issued = await issue(stub, projects=["demo"])
+    narrowed = restricted(issued.secret, '{"cidrs":["10.0.0.0/8"],"v":1}')
+    await stub.RevokeToken(tokens_pb2.RevokeTokenRequest(owner=ALICE, token_id=issued.token.token_id))
+    _, keys = stored_events(settings)
+    assert keys == []  # revocation still deletes the root key
+
+    for secret in (issued.secret, narrowed):
+        answer = await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(token=secret, context=CONTEXT, inspect_only=True))
+        assert answer.reason == "Invalid API Token: the token has been revoked or does not exist."
+        assert answer.token.username == "alice" and answer.token.revoked
+        assert list(answer.token.caveats.projects) == ["demo"]
+    assert list((await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(
+        token=narrowed, context=CONTEXT, inspect_only=True))).token.caveats.allowed_cidrs) == ["10.0.0.0/8"]
+
+    original = Macaroon.deserialize(issued.secret.removeprefix("gatehouse-"))
+    forged = Macaroon(location=original.location, identifier=original.identifier, key=b"x" * 32, version=2)
+    tampered = Macaroon.deserialize(narrowed.removeprefix("gatehouse-"))
+    tampered.caveats[-1].caveat_id = '{"cidrs":["0.0.0.0/0"],"v":1}'
+    for secret in (forged.serialize(), tampered.serialize()):
+        answer = await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(
+            token="gatehouse-" + secret, context=CONTEXT, inspect_only=True))
+        assert not answer.valid and not answer.token.token_id
+    # A real verification of the revoked token stays a bare refusal.
+    assert not (await verify(stub, issued.secret)).token.token_id
