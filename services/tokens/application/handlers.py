@@ -216,6 +216,10 @@ async def verify_token(deps: Dependencies, request: tokens_pb2.VerifyTokenReques
         return _refused(refusal.reason)
     epoch = deps.cache.epoch if deps.cache is not None else 0
     response, remembered = await deps.units.run(lambda unit: _verify_in(deps, unit, request, presented))
+    if response.valid and response.token.revoked:
+        # Just consumed (single use): other secrets of the token (the one a holder restricted to
+        # single use) must not stay accepted from memory.
+        forget(deps, presented.token_id)
     if remembered is not None and deps.cache is not None and deps.uses is not None:
         deps.cache.remember(*remembered, request.token, epoch)  # only once committed
     log.info(

@@ -189,8 +189,10 @@ async def test_a_single_use_caveat_added_by_the_holder_is_enforced_and_never_cac
     issued = await issue(stub, projects=["demo"])
     once = restricted(issued.secret, '{"single_use":true,"v":1}')
 
+    assert (await verify(stub, issued.secret)).valid  # the unrestricted secret, now remembered
     first = await verify(stub, once)
     assert first.valid and first.token.caveats.single_use and first.token.revoked
+    assert not (await verify(stub, issued.secret)).valid  # consuming it revoked the token itself
     again = await verify(stub, once)
     assert again.reason == "Invalid API Token: the token has been revoked or does not exist."
     _, keys = stored_events(settings)
