@@ -47,6 +47,28 @@ def request_context(request: web.Request) -> common_pb2.RequestContext:
     )
 
 
+# What the tokens service answers for a token that is not one; the gateway says it itself for a
+# token that cannot even be sent to the service (not valid UTF-8).
+UNREADABLE_TOKEN = "Invalid API Token: the token is not a Gatehouse API token."
+
+
+def is_readable_token(token: str) -> bool:
+    """Whether `token` is valid UTF-8 text (a header decoded with surrogateescape, or JSON with a
+    lone surrogate, is not: it cannot go into a protobuf string, and is no token anyway)."""
+    try:
+        token.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def readable_token(token: str) -> str:
+    """`token` when it is valid UTF-8. Raises Forbidden ("Invalid API Token: ...") otherwise."""
+    if not is_readable_token(token):
+        raise Forbidden(UNREADABLE_TOKEN)
+    return token
+
+
 def bearer_token(request: web.Request) -> str:
     """The API token of an `Authorization: Bearer` header, or ''."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -54,13 +76,14 @@ def bearer_token(request: web.Request) -> str:
 
 
 def basic_credentials(request: web.Request) -> tuple[str, str] | None:
-    """(username, password) of an `Authorization: Basic` header, or None."""
+    """(username, password) of an `Authorization: Basic` header, or None. Bytes that are not
+    UTF-8 come back as lone surrogates (surrogateescape): check before passing them on."""
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8", "surrogateescape")
+    except binascii.Error:
         return None
     username, colon, password = decoded.partition(":")
     return (username, password) if colon else None
@@ -86,10 +109,11 @@ async def session_caller(request: web.Request) -> Caller:
 
 async def token_caller(request: web.Request, operation: tokens_pb2.Operation) -> Caller:
     """The caller behind an `Authorization: Bearer` API token, verified for `operation`.
-    Raises Forbidden with the tokens service's reason."""
+    Raises Forbidden with the tokens service's reason (or the gateway's, for a token that is
+    not even UTF-8)."""
     answer = await request.app[CLIENTS].tokens.VerifyToken(
         tokens_pb2.VerifyTokenRequest(
-            token=bearer_token(request), operation=operation, context=request_context(request)
+            token=readable_token(bearer_token(request)), operation=operation, context=request_context(request)
         ),
         timeout=10,
     )

@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from gatehouse.tokens.v1 import tokens_pb2
-from gateway.auth import request_context, session_caller
+from gateway.auth import UNREADABLE_TOKEN, is_readable_token, request_context, session_caller
 from gateway.errors import BadRequest
 from gateway.json_body import optional_strings, read_json, require_string
 from gateway.keys import CLIENTS
@@ -91,8 +91,8 @@ def token_json(info: tokens_pb2.TokenInfo) -> dict:
 
 @routes.post("/api/v1/tokens")
 async def create(request: web.Request) -> web.Response:
-    """Issues a token for the logged-in user; the secret is in this answer only."""
-    # TODO(issue 3): fresh re-authentication before a token is created (see `rotate`).
+    """Issues a token for the logged-in user; the secret is in this answer only. A login older
+    than the fresh-login window is refused first (second_factor.check_fresh_login)."""
     caller = await session_caller(request)
     body = await read_json(request)
     answer = await request.app[CLIENTS].tokens.IssueToken(
@@ -133,9 +133,7 @@ async def revoke(request: web.Request) -> web.Response:
 @routes.post("/api/v1/tokens/{token_id}/rotate")
 async def rotate(request: web.Request) -> web.Response:
     """Replaces one of the caller's tokens by a new secret with the same caveats (shown once);
-    the old token is revoked."""
-    # TODO(issue 3): require a fresh re-authentication here and in `create`, once sessions
-    # record when the password / second factor was last proven.
+    the old token is revoked. Needs a fresh login, as `create` does."""
     caller = await session_caller(request)
     answer = await request.app[CLIENTS].tokens.RotateToken(
         tokens_pb2.RotateTokenRequest(
@@ -147,28 +145,28 @@ async def rotate(request: web.Request) -> web.Response:
     return web.json_response(body, status=201)
 
 
+# What introspection tells about a token besides validity (null when withheld).
+INTROSPECTED = ("id", "user", "caveats", "expires_at", "last_used")
+
+
 @routes.post("/api/v1/tokens/introspect")
 async def introspect(request: web.Request) -> web.Response:
     """Whether a presented token is valid, and what it may do; needs no session."""
     body = await read_json(request)
+    token = require_string(body, "token", 16384)
+    if not is_readable_token(token):  # e.g. a lone surrogate: no token, and no protobuf string either
+        return web.json_response({"valid": False, "reason": UNREADABLE_TOKEN, **dict.fromkeys(INTROSPECTED)})
     answer = await request.app[CLIENTS].tokens.VerifyToken(
         tokens_pb2.VerifyTokenRequest(
-            token=require_string(body, "token", 16384),
+            token=token,
             context=request_context(request),
             # Looking at a token must not consume a single-use one or update its last use.
             inspect_only=True,
         ),
         timeout=10,
     )
+    # A refused token's details come only when the tokens service proved its signature genuine.
     info = token_json(answer.token) if answer.token.token_id else {}
     return web.json_response(
-        {
-            "valid": answer.valid,
-            "reason": answer.reason or None,
-            "id": info.get("id"),
-            "user": info.get("user"),
-            "caveats": info.get("caveats"),
-            "expires_at": info.get("expires_at"),
-            "last_used": info.get("last_used"),
-        }
+        {"valid": answer.valid, "reason": answer.reason or None, **{key: info.get(key) for key in INTROSPECTED}}
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import BodyPartReader, web
 
 from gatehouse.uploads.v1 import uploads_pb2
-from gateway.auth import basic_credentials, bearer_token, request_context
+from gateway.auth import basic_credentials, bearer_token, readable_token, request_context
 from gateway.errors import BadRequest, Forbidden, NotLoggedIn
 from gateway.keys import CLIENTS
 
@@ -19,6 +19,8 @@ MAX_FIELD = 1024 * 1024  # a description may be long, but not this long
 
 
 def _presented_token(request: web.Request) -> str:
+    """The API token of Basic `__token__` or Bearer auth. Raises Forbidden for another Basic
+    username or a token that is not UTF-8, NotLoggedIn without credentials."""
     credentials = basic_credentials(request)
     if credentials is not None:
         username, password = credentials
@@ -27,11 +29,11 @@ def _presented_token(request: web.Request) -> str:
                 "Username/password authentication is not supported. "
                 "Use an API token with the username __token__."
             )
-        return password
+        return readable_token(password)
     token = bearer_token(request)
     if not token:
         raise NotLoggedIn("Authentication is required: use __token__ as the username and an API token as the password.")
-    return token
+    return readable_token(token)
 
 
 async def _read_header(request: web.Request, reader) -> tuple[uploads_pb2.UploadHeader, BodyPartReader]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from types import SimpleNamespace
 
 import grpc
 import pytest
@@ -11,10 +13,11 @@ from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
 
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY
 from gatehouse.settings import load
-from gateway.auth import check_csrf
+from gatehouse.tokens.v1 import tokens_pb2
+from gateway.auth import caller_for, check_csrf
 from gateway.errors import Forbidden, error_middleware
-from gateway.keys import SETTINGS
-from gateway.routes import legacy
+from gateway.keys import CLIENTS, SETTINGS
+from gateway.routes import api_tokens, legacy
 
 
 def _refusal(status, details, code):
@@ -107,3 +110,81 @@ def test_same_site_or_token_bearing_requests_pass(headers):
 def test_cross_site_requests_are_refused(headers):
     with pytest.raises(Forbidden):
         check_csrf(_request(headers), "the-token")
+
+
+class _RecordingTokens:
+    """Stands in for the tokens client; a malformed token must never reach it."""
+
+    def __init__(self):
+        self.calls = []
+
+    async def VerifyToken(self, request, timeout=None):
+        self.calls.append(request)
+        raise AssertionError("an unreadable token reached the tokens service")
+
+
+async def _token_client(tmp_path):
+    routes = web.RouteTableDef()
+
+    @routes.get("/api/v1/needs-a-token")
+    async def needs_a_token(request):
+        caller = await caller_for(request, tokens_pb2.Operation(action="read-audit"))
+        return web.json_response({"user": caller.principal.username})
+
+    app = web.Application(middlewares=[error_middleware])
+    app[SETTINGS] = load({"GATEHOUSE_DATA": str(tmp_path)})
+    tokens = _RecordingTokens()
+    app[CLIENTS] = SimpleNamespace(tokens=tokens)
+    app.add_routes(routes)
+    app.add_routes(legacy.routes)
+    app.add_routes(api_tokens.routes)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    return client, tokens
+
+
+async def _raw_request(client, request_head: bytes) -> bytes:
+    """Sends a request whose headers carry raw bytes (no client library would); the raw answer."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(request_head + b"Host: x\r\nConnection: close\r\n\r\n")
+    await writer.drain()
+    answer = await reader.read()
+    writer.close()
+    return answer
+
+
+UNREADABLE = b"Invalid API Token: the token is not a Gatehouse API token."
+
+
+@pytest.mark.parametrize("authorization", [
+    b"Bearer gatehouse-\xff\xfe",
+    b"Basic " + base64.b64encode(b"__token__:gatehouse-\xff\xfe"),
+    b"Basic " + base64.b64encode(b"__token__:gatehouse-\xed\xa0\x80"),  # an encoded surrogate
+])
+async def test_a_non_utf8_token_on_legacy_is_an_invalid_token_not_a_500(tmp_path, authorization):
+    client, tokens = await _token_client(tmp_path)
+    answer = await _raw_request(client, b"POST /legacy/ HTTP/1.1\r\nAuthorization: " + authorization + b"\r\n"
+                                b"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: 0\r\n")
+    assert answer.startswith(b"HTTP/1.1 403") and UNREADABLE in answer
+    assert tokens.calls == []
+    await client.close()
+
+
+async def test_a_non_utf8_bearer_token_on_the_api_is_refused_not_a_500(tmp_path):
+    client, tokens = await _token_client(tmp_path)
+    answer = await _raw_request(client, b"GET /api/v1/needs-a-token HTTP/1.1\r\nAuthorization: Bearer gatehouse-\xff\r\n")
+    assert answer.startswith(b"HTTP/1.1 403") and UNREADABLE in answer
+    assert tokens.calls == []
+    await client.close()
+
+
+async def test_introspecting_a_lone_surrogate_answers_invalid_not_a_500(tmp_path):
+    client, tokens = await _token_client(tmp_path)
+    answer = await client.post("/api/v1/tokens/introspect", data='{"token": "gatehouse-\\ud800"}',
+                               headers={"Content-Type": "application/json"})
+    assert answer.status == 200
+    body = await answer.json()
+    assert body["valid"] is False and body["reason"] == UNREADABLE.decode()
+    assert body["user"] is None and body["caveats"] is None
+    assert tokens.calls == []
+    await client.close()

@@ -8,6 +8,7 @@ import json
 import pytest
 from pymacaroons import Macaroon
 
+from tests.integration.audit_helpers import wait_until
 from tests.integration.flow import build_project, twine_upload
 
 PREFIX = "gatehouse-"
@@ -90,3 +91,43 @@ def test_introspection_shows_the_narrower_scope_and_the_original_still_works(ali
     assert answer["valid"] is True and answer["caveats"]["projects"] == ["narrow-c"]
     done = twine_upload(alice.gatehouse, wide, builds["narrow-c"])
     assert done.returncode == 0, _said(done)
+
+
+def test_a_single_use_caveat_added_by_the_holder_is_honoured(alice, tmp_path):
+    files = build_project(tmp_path, "narrow-once", "1.0")
+    once = _with_caveats(alice.create_token("to-narrow-once")["token"], {"v": 1, "single_use": True})
+    assert alice.post("/api/v1/tokens/introspect", {"token": once}).json()["caveats"]["single_use"] is True
+    done = twine_upload(alice.gatehouse, once, files[:1])
+    assert done.returncode == 0, _said(done)
+    _refused_for(alice, twine_upload(alice.gatehouse, once, files[1:]),
+                 "the token has been revoked or does not exist.")
+
+
+def test_introspecting_a_genuine_but_refused_token_tells_owner_caveats_expiry_and_last_use(alice, builds):
+    token = alice.create_token("introspected", projects=["narrow-a"])
+    used = twine_upload(alice.gatehouse, token["token"], builds["narrow-a"][:1])  # a last use to show
+    assert used.returncode == 0, _said(used)
+    expired = _with_caveats(token["token"], {"v": 1, "exp": 1767225600})
+
+    def answer():
+        body = alice.post("/api/v1/tokens/introspect", {"token": expired}).json()
+        return body if body["last_used"] else None  # last uses are written about once a second
+
+    body = wait_until(answer, timeout=10)
+    assert body["valid"] is False
+    assert body["reason"] == "Invalid API Token: the token expired at 2026-01-01T00:00:00Z."
+    assert (body["id"], body["user"]) == (token["id"], "alice")
+    assert body["caveats"]["projects"] == ["narrow-a"] and body["expires_at"] == "2026-01-01T00:00:00.000000Z"
+    assert body["last_used"]["ip_address"] == "127.0.0.1"
+
+    forged = Macaroon(location="x", identifier=Macaroon.deserialize(token["token"].removeprefix(PREFIX)).identifier,
+                      key=b"k" * 32, version=2)
+    withheld = alice.post("/api/v1/tokens/introspect", {"token": PREFIX + forged.serialize()}).json()
+    assert withheld["valid"] is False and withheld["user"] is None and withheld["caveats"] is None
+
+    revoked = alice.http.delete(f"{alice.gatehouse.url}/api/v1/tokens/{token['id']}",
+                                headers={"X-CSRF-Token": alice.csrf})
+    assert revoked.status_code == 200, revoked.text
+    body = alice.post("/api/v1/tokens/introspect", {"token": token["token"]}).json()
+    assert body["reason"] == "Invalid API Token: the token has been revoked or does not exist."
+    assert (body["id"], body["user"], body["caveats"]["projects"]) == (token["id"], "alice", ["narrow-a"])

@@ -13,7 +13,9 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from tests.integration.audit_helpers import wait_until
 from tests.integration.flow import Maintainer
+from tests.integration.test_alerts import mails_to
 from tests.integration.harness import Gatehouse, drop_postgres_databases, postgres_base_url
 
 KEY_ID = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a"
@@ -85,6 +87,18 @@ def test_a_signed_report_revokes_the_real_token_and_logs_the_url(alice, reporter
     leaks = [event for event in events if event["tag"] == "account:api_token:removed_leak"]
     assert leaks and leaks[0]["additional"]["url"] == LEAK_URL
     assert leaks[0]["additional"]["name"] == "leaky" and leaks[0]["additional"]["token_id"] == token["id"]
+
+
+def test_a_signed_report_mails_the_owner_naming_the_token_and_the_url(alice, reporter_key):
+    token = alice.create_token("mailed-leak")
+    assert _report(alice.gatehouse, reporter_key[0], [token["token"]]).status_code == 200
+
+    def leak_mails():
+        return [mail for mail in mails_to(alice.gatehouse, alice.email)
+                if mail["Subject"] == "API token found in public and revoked" and "'mailed-leak'" in mail.get_content()]
+
+    wait_until(leak_mails, timeout=30)
+    assert len(leak_mails()) == 1 and LEAK_URL in leak_mails()[0].get_content()
 
 
 def test_unknown_tokens_get_the_same_answer_as_real_ones(alice, reporter_key):

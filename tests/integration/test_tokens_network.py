@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.audit_helpers import wait_until
 from tests.integration.flow import build_project, twine_upload
+from tests.integration.test_alerts import mails_to
 
 
 def _said(done) -> str:
@@ -40,3 +42,17 @@ def test_the_first_use_from_a_network_is_in_the_account_log_once(alice, files):
             if event["tag"] == "account:api_token:used_new_network" and event["additional"]["token_id"] == token["id"]]
     assert len(used) == 1  # two files uploaded from 127.0.0.1: one first use
     assert used[0]["additional"]["network"] == "127.0.0.0/24"
+
+
+def test_the_first_use_from_a_network_mails_the_owner_naming_the_token_and_the_network(alice, files):
+    token = alice.create_token("mailed-network")
+    assert twine_upload(alice.gatehouse, token["token"], files).returncode == 0
+
+    def network_mails():
+        return [mail for mail in mails_to(alice.gatehouse, alice.email)
+                if mail["Subject"] == "API token used from a new network"
+                and "'mailed-network'" in mail.get_content()]
+
+    wait_until(network_mails, timeout=30)
+    assert "127.0.0.0/24" in network_mails()[0].get_content()
+    assert len(network_mails()) == 1

@@ -31,3 +31,16 @@ def test_a_consumed_single_use_token_is_refused_afterwards(alice, tmp_path):
     assert twine_upload(alice.gatehouse, token, files[:1]).returncode == 0
     done = twine_upload(alice.gatehouse, token, files[1:])
     assert done.returncode != 0 and "the token has been revoked or does not exist." in _said(done)
+
+
+def test_an_upload_refused_after_authentication_leaves_a_single_use_token_usable(alice, tmp_path):
+    published = build_project(tmp_path / "a", "held", "1.0")
+    rebuilt = build_project(tmp_path / "b", "held", "1.0", marker="changed")  # same names, other bytes
+    assert twine_upload(alice.gatehouse, alice.create_token("held")["token"], published[:1]).returncode == 0
+    token = alice.create_token("held-once", single_use=True)["token"]
+
+    refused = twine_upload(alice.gatehouse, token, rebuilt[:1])  # the file name is taken: refused
+    assert refused.returncode != 0 and "File already exists" in _said(refused)
+    assert twine_upload(alice.gatehouse, token, published[1:]).returncode == 0, "the refusal burnt the token"
+    again = twine_upload(alice.gatehouse, token, rebuilt[1:])
+    assert again.returncode != 0 and "the token has been revoked or does not exist." in _said(again)

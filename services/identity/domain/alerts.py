@@ -2,8 +2,8 @@
 
 `alert_for` maps one event (its type, payload as a dict, and facts the notifier looked up)
 to an Alert or None. Rules are keyed by event type; a type with no rule sends nothing.
-Some rules wait for events other issues add (TokenUsed from a new network, EmailChanged,
-policy changes); they are here so that the mail starts the day the event does.
+Some rules wait for events other issues add (EmailChanged, policy changes); they are here so
+that the mail starts the day the event does.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ Payload = Mapping[str, Any]
 # Events older than this when first seen (e.g. a notifier deployed on an old stream) are history,
 # not news: nobody should receive a year of alerts at once.
 MAX_AGE_US = 24 * 3600 * 1_000_000
+TOKEN_FOOTER = "\n\nIf this was not you, revoke the token and review your account's security history."
 FOOTER = "\n\nIf this was not you, change your password and review your account's security history."
 
 
@@ -61,10 +62,29 @@ def _simple(subject: str, sentence: Callable[[Payload], str]) -> Rule:
     return rule
 
 
+def _token_used(payload: Payload, facts: Facts) -> Alert:
+    network = payload.get("network", "") or "an unknown network"
+    address = payload.get("ip_address", "") or facts.ip_address
+    text = (f"Your API token '{payload.get('name', '')}' was used from the network {network}"
+            f"{f' (address {address})' if address else ''}, a network it was never used from before.")
+    return Alert(str(payload.get("user_id", "")), "API token used from a new network", text + TOKEN_FOOTER)
+
+
+def _token_leaked(payload: Payload, facts: Facts) -> Alert:
+    # The actor of TokenLeaked is the secret-scanning partner that reported it, not the owner:
+    # its address says nothing about the owner's account, so the mail leaves it out.
+    where = payload.get("url", "") or "a public place"
+    text = (f"Your API token '{payload.get('name', '')}' was found published at {where} and has been "
+            "revoked, so it no longer works. Create a new token where you need one, and remove the "
+            "published copy.\n\nReview your account's security history for uses of the token before it was revoked.")
+    return Alert(str(payload.get("user_id", "")), "API token found in public and revoked", text)
+
+
 RULES: dict[str, Rule] = {
     "LoginSucceeded": _login,
     "TokenIssued": _simple("API token created", lambda p: f"An API token named '{p.get('name', '')}' was created"),
-    "TokenUsed": _simple("API token used from a new network", lambda p: "Your API token was used from a new network"),
+    "TokenUsed": _token_used,
+    "TokenLeaked": _token_leaked,
     "SecondFactorAdded": _simple(
         "Second factor added", lambda p: f"A second factor ({p.get('method', '')} {p.get('label', '')}) was added".replace(" )", ")")
     ),

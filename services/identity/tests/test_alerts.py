@@ -56,3 +56,19 @@ def test_alerts_for_keeps_the_one_recipient_rules():
 
     assert [a.subject for a in alerts_for("TokenIssued", {"user_id": "u1", "name": "ci"}, HERE)] == ["API token created"]
     assert alerts_for("FileAdded", {"user_id": "u1"}, HERE) == []
+
+
+def test_a_token_used_from_a_new_network_mails_its_name_and_the_network():
+    payload = {"user_id": "u1", "name": "ci", "network": "203.0.113.0/24", "ip_address": "203.0.113.7"}
+    alert = alert_for("TokenUsed", payload, HERE)
+    assert alert.user_id == "u1" and alert.subject == "API token used from a new network"
+    assert "'ci'" in alert.text and "203.0.113.0/24" in alert.text and "203.0.113.7" in alert.text
+
+
+def test_a_leaked_token_mails_its_owner_naming_the_token_and_the_url_not_the_reporter():
+    payload = {"user_id": "owner-1", "name": "release", "url": "https://example.com/gist/1", "source": "gist"}
+    reporter = Facts(ip_address="198.51.100.9", user_agent="GitHub-Hookshot")
+    alert = alert_for("TokenLeaked", payload, reporter)
+    assert alert.user_id == "owner-1" and alert.subject == "API token found in public and revoked"
+    assert "'release'" in alert.text and "https://example.com/gist/1" in alert.text
+    assert "198.51.100.9" not in alert.text and "GitHub-Hookshot" not in alert.text

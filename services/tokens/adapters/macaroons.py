@@ -7,12 +7,15 @@ pymacaroons' default (binary format v2, base64url without padding).
 
 from __future__ import annotations
 
+import binascii
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
 
 from pymacaroons import MACAROON_V2, Macaroon, Verifier
 from pymacaroons.exceptions import MacaroonException
+from pymacaroons.utils import generate_derived_key, hmac_digest
 
 from services.tokens.domain.caveats import UNREADABLE_REASON, CaveatPipeline
 from services.tokens.domain.errors import TokenMalformed
@@ -102,6 +105,22 @@ class MacaroonCodec:
                 return pipeline.first_failure
             return SIGNATURE_INVALID
         return pipeline.verdict()
+
+    def chain_key(self, token_id: str, root_key: bytes) -> bytes:
+        """The first link of the token's signature chain: what a revoked token keeps instead of
+        its root key, to tell later whether a presented secret is genuine (chain_holds_from)."""
+        return hmac_digest(generate_derived_key(root_key), identifier_for(token_id).encode())
+
+    def chain_holds_from(self, presented: PresentedToken, chain_key: bytes) -> bool:
+        """Whether the presented macaroon continues the chain that starts at `chain_key`
+        (first-party caveats only, as pymacaroons computes it). Never raises."""
+        macaroon = presented.macaroon
+        if macaroon.third_party_caveats() or macaroon.identifier_bytes != identifier_for(presented.token_id).encode():
+            return False
+        signature = chain_key
+        for caveat in macaroon.first_party_caveats():
+            signature = hmac_digest(signature, caveat.caveat_id_bytes)
+        return hmac.compare_digest(binascii.hexlify(signature), bytes(macaroon.signature_bytes))
 
     def genuine(self, presented: PresentedToken, root_key: bytes) -> bool:
         """Whether the presented macaroon was really derived from `root_key` (its caveats aside)."""

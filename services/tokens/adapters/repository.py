@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.tokens.adapters.crypto import SealedKey
-from services.tokens.adapters.tables import root_keys, tokens
+from services.tokens.adapters.tables import retired_chain_keys, root_keys, tokens
 
 
 async def add_token(connection: AsyncConnection, **values) -> None:
@@ -58,3 +58,18 @@ async def mark_used(connection: AsyncConnection, token_id: str, now_us: int, ip_
         .where(tokens.c.token_id == token_id)
         .values(last_used_at_us=now_us, last_used_ip=ip_address[:64])
     )
+
+
+async def store_retired_chain_key(connection: AsyncConnection, token_id: str, sealed: SealedKey) -> None:
+    """Keeps a revoked token's sealed chain key (see tables.retired_chain_keys)."""
+    await connection.execute(
+        sa.insert(retired_chain_keys).values(token_id=token_id, nonce=sealed.nonce, ciphertext=sealed.ciphertext)
+    )
+
+
+async def retired_chain_key_of(connection: AsyncConnection, token_id: str) -> SealedKey | None:
+    """The sealed chain key of a revoked token, or None (not revoked, or revoked before it was kept)."""
+    query = sa.select(retired_chain_keys.c.nonce, retired_chain_keys.c.ciphertext).where(
+        retired_chain_keys.c.token_id == token_id)
+    row = (await connection.execute(query)).first()
+    return SealedKey(bytes(row.nonce), bytes(row.ciphertext)) if row else None

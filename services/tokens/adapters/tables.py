@@ -33,3 +33,15 @@ root_keys = sa.Table(
     sa.Column("nonce", sa.LargeBinary, nullable=False),
     sa.Column("ciphertext", sa.LargeBinary, nullable=False),
 )
+
+# For a revoked token, in place of its root key: the first link of its signature chain (the HMAC
+# of its identifier under the root key), sealed. It proves a presented secret genuine for
+# introspection ("expired", "revoked": whose token it is) but cannot make the token valid again:
+# verification needs the root key, which is gone.
+retired_chain_keys = sa.Table(
+    "retired_chain_keys",
+    metadata,
+    sa.Column("token_id", sa.String(36), primary_key=True),
+    sa.Column("nonce", sa.LargeBinary, nullable=False),
+    sa.Column("ciphertext", sa.LargeBinary, nullable=False),
+)

@@ -20,7 +20,7 @@ from gatehouse.tokens.v1 import tokens_pb2
 from services.tokens.adapters import repository
 from services.tokens.adapters.crypto import RootKeyUnreadable
 from services.tokens.adapters.macaroons import PresentedToken
-from services.tokens.application.handlers import Dependencies, forget, record_token_events
+from services.tokens.application.handlers import Dependencies, forget, record_token_events, retire
 from services.tokens.domain import model
 from services.tokens.domain.errors import DisclosureMalformed, DisclosureSignatureInvalid, TokenInvalid
 
@@ -110,5 +110,5 @@ async def _revoke_in(deps: Dependencies, unit: UnitOfWork, request, item: Leaked
     actor = actor_from(request.context, common_pb2.Principal())
     await record_token_events(unit, row.token_id, state.version, leaked, actor, (row.user_id, row.username),
                               row.caveats_json, row.name)
-    await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+    await retire(deps, unit, row.token_id, deps.clock())
     return 1

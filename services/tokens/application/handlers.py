@@ -22,7 +22,8 @@ from services.tokens.adapters.macaroons import MacaroonCodec, PresentedToken
 from services.tokens.application import messages
 from services.tokens.domain import model
 from services.tokens.domain import scope as scopes
-from services.tokens.domain.caveats import CaveatPipeline, Presentation, verdict
+from services.tokens.domain.caveats import CaveatPipeline, CaveatUnreadable, Presentation, verdict
+from services.tokens.domain.caveats import parse as parse_caveat
 from services.tokens.domain.errors import OwnerRequired, TokenInvalid, TokenNotFound
 
 log = structlog.get_logger(__name__)
@@ -150,7 +151,7 @@ async def revoke_token(deps: Dependencies, request: tokens_pb2.RevokeTokenReques
             actor = actor_from(request.context, owner)
             await record_token_events(unit, row.token_id, state.version, revoked, actor,
                                       (row.user_id, row.username), row.caveats_json, row.name)
-            await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+            await retire(deps, unit, row.token_id, deps.clock())
 
     await deps.units.run(handle)
     forget(deps, request.token_id)
@@ -177,7 +178,7 @@ async def rotate_token(deps: Dependencies, request: tokens_pb2.RotateTokenReques
         await record_token_events(unit, row.token_id, state.version, old_events, actor, owner_pair,
                                   row.caveats_json, row.name)
         await record_token_events(unit, new_token_id, 0, new_events, actor, owner_pair, row.caveats_json, row.name)
-        await repository.mark_revoked(unit.connection, row.token_id, deps.clock())
+        await retire(deps, unit, row.token_id, deps.clock())
         await repository.add_token(
             unit.connection, token_id=new_token_id, user_id=row.user_id, username=row.username, name=row.name,
             caveats_json=row.caveats_json, created_at_us=deps.clock(), expires_at_us=row.expires_at_us,
@@ -202,8 +203,10 @@ def _refused(reason: str) -> tokens_pb2.VerifyTokenResponse:
 async def verify_token(deps: Dependencies, request: tokens_pb2.VerifyTokenRequest) -> tokens_pb2.VerifyTokenResponse:
     """Verifies a presented token against an operation. Never raises for a bad token: answers
     valid=false with a reason sentence ("Invalid API Token: ..."), and records TokenRejected
-    when the token is a known one. A single-use token is consumed by its first success.
-    With `inspect_only` the answer is the same but nothing is recorded or consumed."""
+    when the token is a known one. A single-use token (issued so, or restricted so by its holder)
+    is consumed by its first success, unless `defer_consumption`. With `inspect_only` the answer
+    is the same but nothing is recorded or consumed, and a refusal of a token whose signature is
+    genuine still tells what the token is."""
     response = _verify_remembered(deps, request)
     if response is not None:
         return response
@@ -213,6 +216,10 @@ async def verify_token(deps: Dependencies, request: tokens_pb2.VerifyTokenReques
         return _refused(refusal.reason)
     epoch = deps.cache.epoch if deps.cache is not None else 0
     response, remembered = await deps.units.run(lambda unit: _verify_in(deps, unit, request, presented))
+    if response.valid and response.token.revoked:
+        # Just consumed (single use): other secrets of the token (the one a holder restricted to
+        # single use) must not stay accepted from memory.
+        forget(deps, presented.token_id)
     if remembered is not None and deps.cache is not None and deps.uses is not None:
         deps.cache.remember(*remembered, request.token, epoch)  # only once committed
     log.info(
@@ -258,15 +265,21 @@ async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: P
     state = model.fold(await unit.load(model.stream_of(row.token_id)))
     now = deps.clock()
     pipeline = CaveatPipeline(_presentation(request, row.user_id, now))
-    refusal = None if state.revoked else await _check(deps, unit, presented, pipeline)
-    refusal, new_events = model.after_verification(state, refusal, request.context.ip_address)
+    if state.revoked:
+        refusal, genuine = None, request.inspect_only and await _genuine_retired(deps, unit, presented)
+    else:
+        refusal, genuine = await _check(deps, unit, presented, pipeline)
+    summary = scopes.summarize(pipeline.caveats)
+    # A holder may add single_use offline: the presented caveats decide, not only the issued ones.
+    state = replace(state, single_use=state.single_use or summary.single_use)
+    consume = not request.defer_consumption
+    refusal, new_events = model.after_verification(state, refusal, request.context.ip_address, consume)
     if refusal is not None:
         if not request.inspect_only:
             # Whoever presented it is unknown: the actor names only the token and the client.
             presenter = common_pb2.Principal(token_id=row.token_id)
             await _record(unit, request, row, state, new_events, principal=presenter)
-        return _refused(refusal), None
-    summary = scopes.summarize(pipeline.caveats)
+        return _refusal_of(request, row, presented, refusal, genuine), None
     info = messages.token_info(row, summary, presented.predicates())
     network = model.network_of(request.context.ip_address)
     seen = replace(state, networks=state.networks | {network}) if network and not request.inspect_only else state
@@ -274,9 +287,28 @@ async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: P
     if not request.inspect_only:
         owner = common_pb2.Principal(user_id=row.user_id, username=row.username, token_id=row.token_id)
         await _record(unit, request, row, state, new_events, principal=owner)
-        consumed = await _record_use(deps, unit, row.token_id, state, now, request.context.ip_address)
+        consumed = await _record_use(deps, unit, row.token_id, state, now, request.context.ip_address, consume)
         info.last_used_at_us, info.last_used_ip, info.revoked = now, request.context.ip_address, consumed
     return tokens_pb2.VerifyTokenResponse(valid=True, token=info), (row, seen, known)
+
+
+def _refusal_of(request, row, presented: PresentedToken, refusal: str, genuine: bool):
+    """The refusal; for introspection of a token whose signature is proven genuine (refused by
+    a caveat, e.g. expired, or revoked), also what the token is: owner, caveats, expiry, last use.
+    A forged token reveals nothing."""
+    response = _refused(refusal)
+    if request.inspect_only and genuine:
+        readable = [caveat for caveat in map(_readable, presented.predicates()) if caveat is not None]
+        info = messages.token_info(row, scopes.summarize(readable), presented.predicates())
+        response.token.CopyFrom(info)
+    return response
+
+
+def _readable(predicate: str):
+    try:
+        return parse_caveat(predicate)
+    except CaveatUnreadable:
+        return None
 
 
 async def _record(unit: UnitOfWork, request, row, state: model.TokenState, new_events: list, principal) -> None:
@@ -286,30 +318,66 @@ async def _record(unit: UnitOfWork, request, row, state: model.TokenState, new_e
                                   (row.user_id, row.username), row.caveats_json, row.name)
 
 
-async def _check(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken, pipeline) -> str | None:
+async def _check(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken, pipeline) -> tuple[str | None, bool]:
+    """(the reason to refuse or None, whether the signature is proven genuine under the token's root key)."""
     sealed = await repository.root_key_of(unit.connection, presented.token_id)
     if sealed is None:
-        return model.REVOKED_OR_UNKNOWN
+        return model.REVOKED_OR_UNKNOWN, False
     try:
         root_key = deps.cipher.open(presented.token_id, sealed)
     except RootKeyUnreadable:
         # The database or the service key is wrong, not the token: say so in the log, refuse.
         log.error("token.root_key_unreadable", token_id=presented.token_id)
-        return model.REVOKED_OR_UNKNOWN
-    return deps.codec.verify(presented, root_key, pipeline)
+        return model.REVOKED_OR_UNKNOWN, False
+    reason = deps.codec.verify(presented, root_key, pipeline)
+    # Only a refusal needs the extra chain check (the HMAC chain once more, no caveat work).
+    genuine = reason is None or (reason != model.SIGNATURE_INVALID and deps.codec.genuine(presented, root_key))
+    return reason, genuine
+
+
+async def retire(deps: Dependencies, unit: UnitOfWork, token_id: str, now: int) -> bool:
+    """Revokes in the read model: the root key is deleted (nothing verifies the token any more)
+    and its chain key kept sealed, for introspection only. Returns False when the token was
+    already revoked (under concurrency: another transaction got there first)."""
+    sealed = await repository.root_key_of(unit.connection, token_id)
+    if not await repository.mark_revoked(unit.connection, token_id, now):
+        return False
+    if sealed is not None:
+        try:
+            chain_key = deps.codec.chain_key(token_id, deps.cipher.open(token_id, sealed))
+        except RootKeyUnreadable:
+            log.error("token.root_key_unreadable", token_id=token_id)
+            return True
+        await repository.store_retired_chain_key(unit.connection, token_id, deps.cipher.seal(_CHAIN + token_id, chain_key))
+    return True
+
+
+# Associated data of a sealed chain key: it never opens as a root key, nor a root key as it.
+_CHAIN = "chain:"
+
+
+async def _genuine_retired(deps: Dependencies, unit: UnitOfWork, presented: PresentedToken) -> bool:
+    sealed = await repository.retired_chain_key_of(unit.connection, presented.token_id)
+    if sealed is None:
+        return False
+    try:
+        chain_key = deps.cipher.open(_CHAIN + presented.token_id, sealed)
+    except RootKeyUnreadable:
+        return False
+    return deps.codec.chain_holds_from(presented, chain_key)
 
 
 async def _record_use(deps: Dependencies, unit: UnitOfWork, token_id: str, state: model.TokenState,
-                      now: int, client_ip: str) -> bool:
+                      now: int, client_ip: str, consume: bool = True) -> bool:
     """Stores the last use (batched when a recorder is configured); consumes a single-use
-    token. Returns whether it was consumed."""
+    token unless `consume` is False. Returns whether it was consumed."""
     if deps.uses is None or state.single_use:
         await repository.mark_used(unit.connection, token_id, now, client_ip)
     else:
         deps.uses.record(token_id, now, client_ip)
-    if not state.single_use:
+    if not (state.single_use and consume):
         return False
-    if not await repository.mark_revoked(unit.connection, token_id, now):
+    if not await retire(deps, unit, token_id, now):
         # Another verification consumed it first: re-run, which now sees it revoked.
         raise ConcurrencyConflict(f"token {token_id} was consumed concurrently")
     return True

@@ -22,8 +22,13 @@ from packaging.version import InvalidVersion, Version
 
 CAVEAT_VERSION = 1
 KNOWN_ACTIONS = ("upload", "create-project", "yank", "manage-roles", "read-audit")
-# PyPI's behaviour: a token issued without an actions caveat may only upload.
-DEFAULT_ACTIONS = ("upload",)
+# PyPI's behaviour: a token issued without an actions caveat may only upload, and an upload may
+# create the project it names (the uploads service asks for `create-project` then).
+DEFAULT_ACTIONS = ("create-project", "upload")
+# An upload that creates its project is an upload too: both actions must be allowed.
+REQUIRED_ACTIONS = {"create-project": ("upload", "create-project")}
+# Actions that upload a release (version pins apply to them).
+UPLOADING_ACTIONS = ("upload", "create-project")
 FLAGS = ("single_use", "staging_only", "newer_only")
 # PEP 508 names; the pattern alphabet is the same plus '*' (no '?' or '[...]' surprises).
 PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -278,9 +283,10 @@ def check_project_pattern(caveat: ProjectPatternCaveat, presented: Presentation)
 
 
 def check_actions(caveat: ActionsCaveat, presented: Presentation) -> str | None:
-    if not presented.action or presented.action in caveat.actions:
-        return None
-    return f"the token does not allow the action '{_shown(presented.action)}'."
+    for action in REQUIRED_ACTIONS.get(presented.action, (presented.action,)):
+        if action and action not in caveat.actions:
+            return f"the token does not allow the action '{_shown(action)}'."
+    return None
 
 
 def check_validity(caveat: ValidityCaveat, presented: Presentation) -> str | None:
@@ -316,7 +322,7 @@ def check_cidrs(caveat: CidrCaveat, presented: Presentation) -> str | None:
 
 
 def check_version(caveat: VersionCaveat, presented: Presentation) -> str | None:
-    if presented.action != "upload":
+    if presented.action not in UPLOADING_ACTIONS:
         return None
     try:
         if normalized_version(presented.version) == caveat.version:
@@ -350,7 +356,8 @@ def check(caveat: Caveat, presented: Presentation) -> str | None:
 
 
 def check_implicit_actions(caveats: list[Caveat], presented: Presentation) -> str | None:
-    """A token with no actions caveat at all may only upload (or merely authenticate)."""
+    """A token with no actions caveat at all may only upload (creating the project it uploads
+    to, as on PyPI) or merely authenticate."""
     if any(isinstance(caveat, ActionsCaveat) for caveat in caveats):
         return None
     if presented.action in ("", *DEFAULT_ACTIONS):

@@ -161,11 +161,12 @@ def network_of(ip_address: str) -> str:
     return ipaddress.ip_network(f"{address}/{prefix}", strict=False).with_prefixlen
 
 
-def after_verification(state: TokenState, refusal: str | None, client_ip: str = "") -> tuple[str | None, list]:
+def after_verification(state: TokenState, refusal: str | None, client_ip: str = "",
+                       consume: bool = True) -> tuple[str | None, list]:
     """The final refusal (None: accepted) and the events a verification of an issued token leaves:
     any refusal is recorded (a revoked token is refused whatever else held), the first accepted
     use from a network records TokenUsed, and the first accepted use of a single-use token
-    revokes it."""
+    revokes it (unless `consume` is False: the caller consumes it later)."""
     if state.revoked:
         refusal = REVOKED_OR_UNKNOWN
     if refusal is not None:
@@ -174,7 +175,7 @@ def after_verification(state: TokenState, refusal: str | None, client_ip: str = 
     network = network_of(client_ip)
     used = [events.TokenUsed(token_id=state.token_id, user_id=state.user_id, name=state.name, network=network,
                              ip_address=client_ip[:64])] if network and network not in state.networks else []
-    if state.single_use:
+    if state.single_use and consume:
         return None, used + revoke(state, SINGLE_USE_CONSUMED)
     return None, used
 

@@ -134,6 +134,8 @@ def test_a_token_without_an_actions_caveat_may_only_upload():
     assert cv.check_implicit_actions([], presented(action="upload")) is None
     assert cv.check_implicit_actions([], presented(action="")) is None
     assert cv.check_implicit_actions([], presented(action="yank")) == cv.ONLY_UPLOAD_REASON
+    # As on PyPI, an upload may create the project it names.
+    assert cv.check_implicit_actions([], presented(action="create-project")) is None
     with_actions = [cv.ActionsCaveat(frozenset({"yank"}))]
     assert cv.check_implicit_actions(with_actions, presented(action="yank")) is None
 
@@ -146,3 +148,21 @@ def test_a_projects_caveat_may_bind_listed_names_to_ids():
     assert "earlier project of that name" in reason(bound, project="demo", project_id="")
     for broken in ({"demo": 1}, {"other": "p1"}, ["p1"]):
         assert reason({"v": 1, "projects": ["demo"], "project_ids": broken}) == cv.UNREADABLE_REASON
+
+
+def test_creating_a_project_needs_both_upload_and_create_project():
+    upload_only = cv.ActionsCaveat(frozenset({"upload"}))
+    both = cv.ActionsCaveat(frozenset({"upload", "create-project"}))
+    create_only = cv.ActionsCaveat(frozenset({"create-project"}))
+    assert cv.check_actions(upload_only, presented(action="create-project")) == (
+        "the token does not allow the action 'create-project'.")
+    assert cv.check_actions(both, presented(action="create-project")) is None
+    assert cv.check_actions(create_only, presented(action="create-project")) == (
+        "the token does not allow the action 'upload'.")
+    assert cv.check_actions(upload_only, presented(action="upload")) is None
+
+
+def test_a_version_pin_also_holds_for_the_upload_that_creates_a_project():
+    pin = cv.VersionCaveat("1.0")
+    assert cv.check_version(pin, presented(action="create-project", version="1.1")) is not None
+    assert cv.check_version(pin, presented(action="create-project", version="1.0")) is None

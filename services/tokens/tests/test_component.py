@@ -172,3 +172,93 @@ async def test_only_the_first_use_from_a_network_is_recorded(service):
     rows, _ = stored_events(settings)
     used = [row for row in rows if row.type == "TokenUsed"]
     assert [row.actor_ip for row in used] == ["10.0.0.7", "192.0.2.1"]
+
+
+def restricted(secret: str, *documents: str) -> str:
+    """The secret with holder-added caveats (offline attenuation)."""
+    from pymacaroons import Macaroon
+
+    macaroon = Macaroon.deserialize(secret.removeprefix("gatehouse-"))
+    for document in documents:
+        macaroon.add_first_party_caveat(document)
+    return "gatehouse-" + macaroon.serialize()
+
+
+async def test_a_single_use_caveat_added_by_the_holder_is_enforced_and_never_cached(service):
+    stub, settings = service
+    issued = await issue(stub, projects=["demo"])
+    once = restricted(issued.secret, '{"single_use":true,"v":1}')
+
+    assert (await verify(stub, issued.secret)).valid  # the unrestricted secret, now remembered
+    first = await verify(stub, once)
+    assert first.valid and first.token.caveats.single_use and first.token.revoked
+    assert not (await verify(stub, issued.secret)).valid  # consuming it revoked the token itself
+    again = await verify(stub, once)
+    assert again.reason == "Invalid API Token: the token has been revoked or does not exist."
+    _, keys = stored_events(settings)
+    assert keys == []  # consumed: the root key is gone
+
+
+async def test_a_deferred_verification_leaves_a_single_use_token_for_the_consuming_one(service):
+    stub, _ = service
+    issued = await issue(stub, projects=["demo"], single_use=True)
+    deferred = tokens_pb2.VerifyTokenRequest(token=issued.secret, operation=UPLOAD_DEMO, context=CONTEXT,
+                                             defer_consumption=True)
+    for _ in range(2):  # e.g. two uploads refused after authentication
+        answer = await stub.VerifyToken(deferred)
+        assert answer.valid and answer.token.caveats.single_use and not answer.token.revoked
+    results = await asyncio.gather(*(verify(stub, issued.secret) for _ in range(4)))
+    assert sum(result.valid for result in results) == 1
+    assert not (await stub.VerifyToken(deferred)).valid
+
+
+async def test_introspecting_a_genuine_refused_token_tells_what_it_is_but_a_forged_one_does_not(service):
+    from pymacaroons import Macaroon
+
+    stub, _ = service
+    issued = await issue(stub, projects=["demo"])
+    expired = restricted(issued.secret, '{"exp":1000,"v":1}')
+    inspect = tokens_pb2.VerifyTokenRequest(token=expired, context=CONTEXT, inspect_only=True)
+    answer = await stub.VerifyToken(inspect)
+    assert answer.reason == "Invalid API Token: the token expired at 1970-01-01T00:16:40Z."
+    assert answer.token.username == "alice" and list(answer.token.caveats.projects) == ["demo"]
+    assert answer.token.expires_at_us == 1000 * 1_000_000
+
+    original = Macaroon.deserialize(issued.secret.removeprefix("gatehouse-"))
+    forged = Macaroon(location=original.location, identifier=original.identifier, key=b"x" * 32, version=2)
+    forged.add_first_party_caveat('{"exp":1000,"v":1}')
+    answer = await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(
+        token="gatehouse-" + forged.serialize(), context=CONTEXT, inspect_only=True))
+    assert not answer.valid and not answer.token.token_id
+    # Verifying for real (not introspection) keeps the refusal bare.
+    assert not (await verify(stub, expired)).token.token_id
+
+
+async def test_introspecting_a_revoked_token_tells_what_it_was_only_when_genuine(service):
+    from pymacaroons import Macaroon
+
+    stub, settings = service
+    issued = await issue(stub, projects=["demo"])
+    narrowed = restricted(issued.secret, '{"cidrs":["10.0.0.0/8"],"v":1}')
+    await stub.RevokeToken(tokens_pb2.RevokeTokenRequest(owner=ALICE, token_id=issued.token.token_id))
+    _, keys = stored_events(settings)
+    assert keys == []  # revocation still deletes the root key
+
+    for secret in (issued.secret, narrowed):
+        answer = await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(token=secret, context=CONTEXT, inspect_only=True))
+        assert answer.reason == "Invalid API Token: the token has been revoked or does not exist."
+        assert answer.token.username == "alice" and answer.token.revoked
+        assert list(answer.token.caveats.projects) == ["demo"]
+    assert list((await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(
+        token=narrowed, context=CONTEXT, inspect_only=True))).token.caveats.allowed_cidrs) == ["10.0.0.0/8"]
+
+    original = Macaroon.deserialize(issued.secret.removeprefix("gatehouse-"))
+    forged = Macaroon(location=original.location, identifier=original.identifier, key=b"x" * 32, version=2)
+    tampered = Macaroon.deserialize(narrowed.removeprefix("gatehouse-"))
+    tampered.caveats[-1].caveat_id = '{"cidrs":["0.0.0.0/0"],"v":1}'
+    for secret in (forged.serialize(), tampered.serialize()):
+        answer = await stub.VerifyToken(tokens_pb2.VerifyTokenRequest(
+            token="gatehouse-" + secret, context=CONTEXT, inspect_only=True))
+        assert not answer.valid and not answer.token.token_id
+    # A real verification of the revoked token stays a bare refusal.
+    assert not (await verify(stub, issued.secret)).token.token_id

@@ -8,7 +8,7 @@ from services.tokens.domain.scope import Scope, documents_for, read_all, predica
 NOW = 1_800_000_000
 
 
-def test_validation_normalizes_names_networks_versions_and_makes_upload_explicit():
+def test_validation_normalizes_names_networks_versions_and_makes_the_default_actions_explicit():
     scope = validated(
         Scope(projects=("Foo_Bar", "foo.bar", "baz"), project_pattern="Acme_*",
               cidrs=("10.1.2.3/8", "::1"), version="v1.0"),
@@ -18,7 +18,9 @@ def test_validation_normalizes_names_networks_versions_and_makes_upload_explicit
     assert scope.project_pattern == "acme-*"
     assert scope.cidrs == ("10.0.0.0/8", "::1/128")
     assert scope.version == "1.0"
-    assert scope.actions == ("upload",)
+    # PyPI's default: upload, creating the project on its first upload.
+    assert scope.actions == ("create-project", "upload")
+    assert validated(Scope(actions=("upload",)), NOW).actions == ("upload",)
 
 
 @pytest.mark.parametrize(

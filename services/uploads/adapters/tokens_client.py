@@ -26,9 +26,11 @@ class TokenVerifier(Protocol):
     """The port to the tokens service (a fake in unit tests)."""
 
     async def verify(
-        self, token: str, operation: tokens_pb2.Operation, context: common_pb2.RequestContext
+        self, token: str, operation: tokens_pb2.Operation, context: common_pb2.RequestContext,
+        defer_consumption: bool = False,
     ) -> Verification:
-        """Asks whether `token` allows `operation`. Raises TokensUnavailable."""
+        """Asks whether `token` allows `operation`; with `defer_consumption` a single-use token is
+        not consumed (verify again without it to consume). Raises TokensUnavailable."""
 
 
 def uploader_from(info: tokens_pb2.TokenInfo) -> Uploader:
@@ -41,6 +43,7 @@ def uploader_from(info: tokens_pb2.TokenInfo) -> Uploader:
         newer_only=info.caveats.newer_only,
         token_projects=tuple(info.caveats.projects),
         token_project_pattern=info.caveats.project_pattern,
+        single_use=info.caveats.single_use,
     )
 
 
@@ -51,9 +54,10 @@ class GrpcTokenVerifier:
         self._stub = tokens_pb2_grpc.TokensServiceStub(channel)
         self._timeout = timeout
 
-    async def verify(self, token, operation, context) -> Verification:
+    async def verify(self, token, operation, context, defer_consumption: bool = False) -> Verification:
         """Calls VerifyToken. Raises TokensUnavailable when the service cannot answer."""
-        request = tokens_pb2.VerifyTokenRequest(token=token, operation=operation, context=context)
+        request = tokens_pb2.VerifyTokenRequest(token=token, operation=operation, context=context,
+                                                defer_consumption=defer_consumption)
         try:
             response = await self._stub.VerifyToken(request, timeout=self._timeout)
         except grpc.aio.AioRpcError as error:

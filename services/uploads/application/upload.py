@@ -1,7 +1,8 @@
 """The Upload use case as a pipeline of named steps, in PyPI's order:
 
 1. form  2. filename  3. authentication and authorization  4. content (size, digests, archive)
-5. duplicates  6. store the file, then record the events and read models in one unit of work.
+5. duplicates  6. consume a single-use token, store the file, then record the events and read
+models in one unit of work.
 
 Each step raises an UploadsError whose message is the sentence twine shows. A refusal after the
 token was verified is recorded as UploadRejected.
@@ -121,15 +122,36 @@ async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> m
             "Invalid or non-existent authentication information. "
             f"See {deps.origin}/help/#invalid-auth for more information."
         )
-    operation = tokens_pb2.Operation(project=form.name, project_id=state.project_id if state else "",
-                                     action="upload", version=form.version)
-    verification = await deps.tokens.verify(header.token, operation, header.context)
+    # A single-use token is not consumed yet: the upload may still be refused (consume_token).
+    verification = await deps.tokens.verify(header.token, operation_for(form, state), header.context,
+                                            defer_consumption=True)
+    _check_verified(verification)
+    await require_second_factor(deps, verification.uploader)
+    return verification.uploader
+
+
+def operation_for(form: UploadForm, state) -> tokens_pb2.Operation:
+    """What the token is presented for: `upload`, or `create-project` when the upload would create
+    the project (the tokens service then requires both actions)."""
+    return tokens_pb2.Operation(project=form.name, project_id=state.project_id if state else "",
+                                action="upload" if state else "create-project", version=form.version)
+
+
+def _check_verified(verification) -> None:
     if not verification.valid:
         reason = verification.reason or "The token is not valid."
         prefix = "" if reason.startswith(TOKEN_REASON_PREFIX) else TOKEN_REASON_PREFIX
         raise InvalidToken(prefix + reason)
-    await require_second_factor(deps, verification.uploader)
-    return verification.uploader
+
+
+async def consume_token(deps: Dependencies, submission: Submission, state) -> None:
+    """Consumes a single-use token once every check passed, right before the upload is recorded
+    (a refused upload leaves it usable). The tokens service lets exactly one concurrent
+    consumption win. Raises InvalidToken for the others, or TokensUnavailable."""
+    if not submission.uploader.single_use:
+        return
+    header = submission.header
+    _check_verified(await deps.tokens.verify(header.token, operation_for(submission.form, state), header.context))
 
 
 async def require_second_factor(deps: Dependencies, uploader: model.Uploader) -> None:
@@ -170,6 +192,7 @@ async def _accept(
         metadata = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution)
         async with deps.units() as unit:
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
+        await consume_token(deps, submission, state)
         if identical:
             return _response("exists", submission, _name_of(state, form.name), digests)
         path = await asyncio.to_thread(deps.files.keep, incoming, digests.sha256, filename, metadata)

@@ -33,6 +33,8 @@ class Uploader:
     # The token's project caveats as VerifyToken summarised them (project policies read them).
     token_projects: tuple[str, ...] = ()
     token_project_pattern: str = ""
+    # The token is consumed by its first upload (the uploads service consumes it just before recording).
+    single_use: bool = False
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class ProjectState:
     roles: Mapping[str, str] = field(default_factory=dict)  # user_id -> role
     releases: Mapping[str, str] = field(default_factory=dict)  # release_key -> version
     policies: frozenset[str] = frozenset()  # the names of the policies turned on
+    release_tokens: Mapping[str, str] = field(default_factory=dict)  # release_key -> creating token id
     version: int = 0
 
     def owners(self) -> list[str]:
@@ -87,7 +90,9 @@ def _apply(state: ProjectState, event) -> ProjectState:
     if isinstance(event, events.RoleAdded):
         return replace(state, roles={**state.roles, event.user_id: event.role})
     if isinstance(event, events.ReleaseCreated):
-        return replace(state, releases={**state.releases, release_key(event.version): event.version})
+        key = release_key(event.version)
+        return replace(state, releases={**state.releases, key: event.version},
+                       release_tokens={**state.release_tokens, key: event.created_by_token_id})
     if isinstance(event, events.ProjectPolicyChanged):
         changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
         return replace(state, policies=frozenset(changed))
@@ -125,15 +130,24 @@ def check_staging_caveat(uploader: Uploader) -> None:
 
 
 def check_newer_caveat(state: ProjectState | None, uploader: Uploader, version: str) -> None:
-    """Raises VersionNotNewer when a newer-only token uploads a version not above every release."""
+    """Raises VersionNotNewer when a newer-only token uploads a version not above every release,
+    except further files of the latest release when this very token created that release (so
+    `twine upload dist/*` can send the sdist after the wheel)."""
     if not uploader.newer_only or state is None or not state.releases:
         return
     latest = max((Version(existing) for existing in state.releases.values()))
+    if Version(version) == latest and _created_by(state, uploader, version):
+        return
     if Version(version) <= latest:
         raise VersionNotNewer(
             f"This token may only upload versions newer than the latest release of "
             f"'{state.name}' ({latest}); '{version}' is not."
         )
+
+
+def _created_by(state: ProjectState, uploader: Uploader, version: str) -> bool:
+    creator = state.release_tokens.get(release_key(version), "")
+    return bool(uploader.token_id) and creator == uploader.token_id
 
 
 def authorize(state: ProjectState | None, name: str, uploader: Uploader, version: str) -> None:
@@ -168,7 +182,8 @@ def upload_events(state: ProjectState | None, command: AddFile, uploader: Upload
         new.append(events.ReleaseCreated(project_id=command.project_id, project_name=name,
                                          version=command.version,
                                          requires_python=command.requires_python,
-                                         summary=command.summary))
+                                         summary=command.summary,
+                                         created_by_token_id=uploader.token_id))
     # A file joins the release it compares equal to (a "1.0.0" wheel joins release "1.0").
     releases = state.releases if state else {}
     release = releases.get(release_key(command.version), command.version)

@@ -24,9 +24,11 @@ class FakeTokens:
     def __init__(self):
         self.uploaders = {"good-token": ALICE, "bob-token": BOB}
         self.operations = []
+        self.deferred = []
 
-    async def verify(self, token, operation, context):
+    async def verify(self, token, operation, context, defer_consumption=False):
         self.operations.append(operation)
+        self.deferred.append(defer_consumption)
         uploader = self.uploaders.get(token)
         if uploader is None:
             return Verification(valid=False, reason="Invalid API Token: the token is not known.")

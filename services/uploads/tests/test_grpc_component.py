@@ -20,7 +20,7 @@ WHEEL_NAME = "demo_pkg-0.1-py3-none-any.whl"
 
 class FakeTokensService(tokens_pb2_grpc.TokensServiceServicer):
     async def VerifyToken(self, request, context):
-        if request.token != "gatehouse-good" or request.operation.action != "upload":
+        if request.token != "gatehouse-good" or request.operation.action not in ("upload", "create-project"):
             return tokens_pb2.VerifyTokenResponse(valid=False, reason="Invalid API Token: not for this.")
         token = tokens_pb2.TokenInfo(token_id="t-1", user_id="u-1", username="alice")
         return tokens_pb2.VerifyTokenResponse(valid=True, token=token)

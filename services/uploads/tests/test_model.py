@@ -83,3 +83,22 @@ def test_a_newer_only_token_needs_a_version_above_every_release():
         authorize(state, "Demo", newer_only, "1.0")
     with pytest.raises(VersionNotNewer):
         authorize(state, "Demo", newer_only, "0.9")
+
+
+def test_a_newer_only_token_may_add_files_to_the_latest_release_it_created():
+    created_by_it = events.ReleaseCreated(project_id="p1", project_name="Demo", version="2.0",
+                                          created_by_token_id="t-newer")
+    state = fold([CREATED, OWNER_ALICE, RELEASE_1, created_by_it])
+    with pytest.raises(VersionNotNewer):  # an older release, whoever created it
+        authorize(state, "Demo", Uploader("u-alice", "alice", token_id="t-newer", newer_only=True), "1.0")
+    authorize(state, "Demo", Uploader("u-alice", "alice", token_id="t-newer", newer_only=True), "2.0")
+    authorize(state, "Demo", Uploader("u-alice", "alice", token_id="t-newer", newer_only=True), "2.0.0")
+    with pytest.raises(VersionNotNewer):  # another newer-only token
+        authorize(state, "Demo", Uploader("u-alice", "alice", token_id="t-other", newer_only=True), "2.0")
+    with pytest.raises(VersionNotNewer):  # no token id never matches a release without one
+        authorize(state, "Demo", Uploader("u-alice", "alice", token_id="", newer_only=True), "2.0")
+
+
+def test_a_new_release_records_the_token_that_created_it():
+    new = upload_events(fold([CREATED, OWNER_ALICE]), command(version="2.0"), ALICE)
+    assert new[0].created_by_token_id == ALICE.token_id

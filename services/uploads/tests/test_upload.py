@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from gatehouse.eventstore import registry
 from gatehouse.uploads.v1 import uploads_pb2
+from services.uploads.adapters.tokens_client import Verification
 from services.uploads.adapters.tables import roles, store
 from services.uploads.application.upload import upload
 from services.uploads.domain import errors
@@ -49,7 +50,9 @@ async def test_a_first_upload_creates_the_project_with_its_uploader_as_owner(dep
     added = registry.decode("FileAdded", rows[-1].payload)
     assert (tmp_path / "files" / added.path).read_bytes() == content
     assert added.metadata_sha256 == hashlib.sha256((tmp_path / "files" / (added.path + ".metadata")).read_bytes()).hexdigest()
-    assert tokens.operations[0].action == "upload" and tokens.operations[0].project == "demo"
+    # The first upload creates the project: the token must allow create-project too.
+    assert tokens.operations[0].action == "create-project" and tokens.operations[0].project == "demo"
+    assert tokens.deferred == [True]  # not single-use: verified once, nothing to consume
 
 
 async def test_a_second_file_of_the_release_adds_only_the_file(deps, units, tokens):
@@ -132,7 +135,7 @@ async def test_a_standard_library_name_cannot_be_registered(deps):
 
 async def test_a_newer_only_token_cannot_add_to_an_existing_version(deps, tokens):
     await send(deps, wheel_bytes())
-    tokens.uploaders["newer"] = replace(ALICE, newer_only=True)
+    tokens.uploaders["newer"] = replace(ALICE, token_id="t-newer", newer_only=True)
     with pytest.raises(errors.VersionNotNewer):
         await send(deps, sdist_bytes(), filename="demo-1.0.tar.gz", token="newer")
     response = await send(deps, sdist_bytes("demo-1.1"), filename="demo-1.1.tar.gz", token="newer", version="1.1")
@@ -163,3 +166,31 @@ async def test_the_decision_is_taken_again_on_the_state_at_commit(deps, units):
                    while_streaming=alice_creates_the_project_meanwhile)
     types = [row.type for row in await recorded(units)]
     assert types.count("ProjectCreated") == 1 and types.count("FileAdded") == 1
+
+
+async def test_a_single_use_token_is_consumed_only_by_an_upload_that_is_accepted(deps, tokens, units):
+    await send(deps, wheel_bytes())
+    tokens.uploaders["once"] = replace(ALICE, token_id="t-once", single_use=True)
+    tokens.deferred.clear()
+    with pytest.raises(errors.FileAlreadyExists):
+        await send(deps, wheel_bytes(extra=b"# changed"), token="once")
+    assert tokens.deferred == [True]  # verified without consuming; the refusal left it usable
+    response = await send(deps, sdist_bytes(), filename="demo-1.0.tar.gz", token="once")
+    assert response.outcome == "created"
+    assert tokens.deferred == [True, True, False]  # the last verification consumed it
+    assert tokens.operations[-1].action == "upload"
+
+
+async def test_an_upload_whose_single_use_token_was_consumed_meanwhile_is_refused(deps, tokens, units):
+    tokens.uploaders["once"] = replace(ALICE, token_id="t-once", single_use=True)
+    verify = tokens.verify
+
+    async def consumed_by_someone_else(token, operation, context, defer_consumption=False):
+        if not defer_consumption:
+            return Verification(valid=False, reason="Invalid API Token: the token has been revoked or does not exist.")
+        return await verify(token, operation, context, defer_consumption)
+
+    tokens.verify = consumed_by_someone_else
+    with pytest.raises(errors.InvalidToken, match="revoked or does not exist"):
+        await send(deps, wheel_bytes(), token="once")
+    assert [row.type for row in await recorded(units)] == ["UploadRejected"]
