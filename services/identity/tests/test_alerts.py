@@ -29,3 +29,17 @@ def test_events_without_a_rule_or_a_user_or_too_old_send_nothing():
     assert alert_for("FileAdded", {"user_id": "u1"}, HERE) is None
     assert alert_for("TokenIssued", {"name": "ci"}, HERE) is None
     assert alert_for("TokenIssued", {"user_id": "u1"}, HERE, age_us=MAX_AGE_US + 1) is None
+
+
+def test_recovery_code_sets_are_mailed_with_their_size():
+    generated = alert_for("RecoveryCodesGenerated", {"user_id": "u1", "count": 8}, HERE)
+    regenerated = alert_for("RecoveryCodesRegenerated", {"user_id": "u1", "count": 8}, HERE)
+    assert generated.subject == "Recovery codes generated" and "8 recovery codes" in generated.text
+    assert regenerated.subject == "Recovery codes regenerated" and "old codes no longer work" in regenerated.text
+    assert "203.0.113.7" in generated.text
+
+
+def test_a_suspected_cloned_key_is_mailed_naming_the_key():
+    alert = alert_for("SecurityKeyCloneSuspected", {"user_id": "u1", "label": "Blue key"}, HERE)
+    assert alert.user_id == "u1" and alert.subject == "Security key may be cloned"
+    assert "'Blue key'" in alert.text and "refused" in alert.text
