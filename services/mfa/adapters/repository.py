@@ -112,15 +112,21 @@ async def delete_totp(connection: AsyncConnection, user_id: str) -> None:
     await connection.execute(sa.delete(totp_secrets).where(totp_secrets.c.user_id == user_id))
 
 
-async def lock_limits(connection: AsyncConnection, *keys: str) -> None:
-    """Serialises rate-limit decisions on `keys` until the transaction ends, so that the count
-    of failures and the reservation of the next attempt happen as one step. PostgreSQL takes
-    transaction-scoped advisory locks (in sorted order: no deadlock); SQLite needs nothing, as
-    its writers already queue on BEGIN IMMEDIATE."""
+async def serialise(connection: AsyncConnection, *keys: str) -> None:
+    """Holds a lock on each of `keys` until the transaction ends: for the rate limits (the count
+    of failures and the reservation of the next attempt as one step) and for appends without an
+    expected version (which would otherwise collide on a busy stream and run out of retries).
+    PostgreSQL takes transaction-scoped advisory locks (in sorted order: no deadlock); SQLite
+    needs nothing, as its writers already queue on BEGIN IMMEDIATE."""
     if connection.dialect.name != "postgresql":
         return
     for key in sorted(set(keys)):
         await connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def stream_lock(user_id: str) -> str:
+    """The `serialise` key for appending to a user's stream without an expected version."""
+    return f"mfa-stream:{user_id}"
 
 
 async def add_failure(connection, user_id: str, address_key: str, now_us: int) -> int:

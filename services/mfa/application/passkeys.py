@@ -12,7 +12,7 @@ from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import mfa_pb2 as events
 from gatehouse.eventstore.store import actor_from
 from gatehouse.mfa.v1 import mfa_pb2
-from services.mfa.adapters import proofs, webauthn_ceremonies
+from services.mfa.adapters import proofs, repository, webauthn_ceremonies
 from services.mfa.adapters.tables import security_keys
 from services.mfa.application.handlers import Dependencies, load_state, record
 from services.mfa.application.security_keys import (
@@ -105,6 +105,7 @@ async def _record_failure(deps: Dependencies, request, principal, reason: str) -
     rejected = events.SecondFactorRejected(user_id=principal.user_id, method="passkey", reason=reason)
 
     async def handle(unit):
+        await repository.serialise(unit.connection, repository.stream_lock(principal.user_id))
         await unit.record(model.stream_of(principal.user_id), None, [rejected],
                           actor_from(request.context, principal), envelope_pb2.Subjects(user_id=principal.user_id))
 

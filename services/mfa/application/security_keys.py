@@ -229,6 +229,7 @@ async def record_clone(deps: Dependencies, context, principal, key, presented: i
         presented_sign_count=presented)
 
     async def handle(unit):
+        await repository.serialise(unit.connection, repository.stream_lock(key.user_id))
         await unit.record(model.stream_of(key.user_id), None, [suspected], actor_from(context, principal),
                           subjects_of(principal))
 

@@ -67,7 +67,7 @@ async def _reserve_attempt(deps: Dependencies, request, key: str) -> int:
     user_id = request.user.user_id
 
     async def handle(unit):
-        await repository.lock_limits(unit.connection, f"mfa-user:{user_id}", f"mfa-ip:{key}")
+        await repository.serialise(unit.connection, f"mfa-user:{user_id}", f"mfa-ip:{key}")
         now = deps.now_us()
         since = now - rate_limits.longest_window(deps.limits) * rate_limits.US
         failures = await repository.failure_times(unit.connection, user_id, key, since)
@@ -106,7 +106,9 @@ async def _record_rejection(deps, request, reason: str, limit: str = "", retry: 
     )
 
     async def handle(unit):
-        # No expected version: a failure never conflicts with anything.
+        # No expected version: a failure never conflicts with anything (serialised per stream so
+        # that a burst of failures does not exhaust the retries).
+        await repository.serialise(unit.connection, repository.stream_lock(request.user.user_id))
         actor = actor_from(request.context, request.user)
         await unit.record(model.stream_of(request.user.user_id), None, [rejected], actor, subjects_of(request.user))
 
