@@ -1,5 +1,5 @@
-"""The user's security log (GET /api/v1/users/{u}/events) names every failed second step with
-its reason, and every passed one with its method and key label."""
+"""The user's security log (GET /api/v1/users/{u}/events) names every failed login step with its
+reason (a wrong password too), and every passed second step with its method and key label."""
 
 from __future__ import annotations
 
@@ -28,6 +28,9 @@ def test_failure_reasons_and_the_passing_method_are_in_the_users_events(gatehous
     password_step(user)
     burned = user.post("/api/v1/session/recovery-code", {"code": codes[0]})
     assert burned.json()["error"]["code"] == "burned_recovery_code"
+    wrong_password = user.http.post(f"{gatehouse.url}/api/v1/session",
+                                    json={"username": "olive", "password": "not-her-passphrase"})
+    assert wrong_password.status_code == 401
     user.last_totp_step = right_step
     user.log_in()
 
@@ -39,6 +42,8 @@ def test_failure_reasons_and_the_passing_method_are_in_the_users_events(gatehous
         return events if wanted <= reasons else None
 
     events = wait_until(logged, timeout=10)
+    assert any(e["tag"] == "account:login:failed" and e["additional"].get("reason") == "invalid_password"
+               for e in events)
     passed = [(e["additional"].get("method"), e["additional"].get("label", "")) for e in events if e["tag"] == PASSED]
     assert ("totp", "Authenticator app") in passed
     assert "recovery_code" in {method for method, _ in passed}
