@@ -4,7 +4,8 @@ Starts a whole instance as `make run` does, creates U users with TOTP enrolled, 
 through the password step, then fires the wrong codes round-robin over the users from W threads
 at once. With the default limits (per address 10 per 5 minutes) at most 10 may be checked (401)
 whatever the concurrency; every other attempt must be refused unchecked (429).
-Usage: python -m bench.mfa_rate_limit [ATTEMPTS] [WORKERS] [USERS]
+Usage: python -m bench.mfa_rate_limit [ATTEMPTS] [WORKERS] [USERS]; with GATEHOUSE_TEST_DATABASE_URL
+set, on a fresh PostgreSQL database (dropped afterwards) instead of SQLite.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import requests
 
 from bench.event_latency import percentile
 from bench.login_latency import create_users, password_step, table
-from tests.integration.harness import Gatehouse
+from tests.integration.harness import Gatehouse, drop_postgres_databases, postgres_base_url
 from tests.integration.flow import Maintainer
 
 ADDRESS_LIMIT = 10  # the default "ip:10/300"
@@ -60,16 +61,20 @@ def main() -> None:
     attempts = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 32
     user_count = int(sys.argv[3]) if len(sys.argv) > 3 else 20
+    database_url = postgres_base_url()
     with tempfile.TemporaryDirectory() as scratch:
-        instance = Gatehouse(Path(scratch) / "data", nats_url="")
+        instance = Gatehouse(Path(scratch) / "data", nats_url="", database_url=database_url)
         instance.start()
         try:
             statuses, latencies, wall = burst(create_users(instance, "burst", user_count), attempts, workers)
         finally:
             instance.stop()
+            if database_url:
+                drop_postgres_databases(database_url)
     milliseconds = [s * 1000 for s in latencies]
     checked = statuses[401]
-    table(f"{attempts} wrong TOTP codes from one address, {workers} in parallel ({user_count} users, default limits)", [
+    backend = "PostgreSQL" if database_url else "SQLite"
+    table(f"{attempts} wrong TOTP codes from one address, {workers} in parallel ({user_count} users, {backend})", [
         ("checked (401)", str(checked)), ("refused unchecked (429)", str(statuses[429])),
         ("other statuses", str(sum(v for k, v in statuses.items() if k not in (401, 429)))),
         ("address limit held (<= 10 checked)", "yes" if checked <= ADDRESS_LIMIT else "NO"),
