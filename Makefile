@@ -49,6 +49,7 @@ bench: setup
 	$(PY) -m bench.event_latency 200
 	$(PY) -m bench.tokens_verification 5000
 	$(PY) -m bench.login_latency 50
+	$(PY) -m bench.mfa_rate_limit 1000 32
 	$(PY) -m bench.audit_projection 20000
 	$(PY) -m bench.audit_lag 500 20
 	$(PY) -m bench.audit_query 1000000

@@ -183,11 +183,19 @@ async def set_passkey(request: web.Request) -> web.Response:
     return await _mfa_action(request, call)
 
 
+async def _verify_page(request: web.Request, caller, status: int = 200, **shown) -> web.Response:
+    """The second-step form offering only the methods the user has."""
+    answer = await request.app[CLIENTS].mfa.ListMethods(
+        mfa_pb2.ListMethodsRequest(user_id=caller.principal.user_id), timeout=10
+    )
+    methods = list(answer.methods)
+    return render(request, "two_factor_verify.html", status=status, methods=methods, **shown, **_frame(caller))
+
+
 @routes.get("/account/two-factor/verify")
 async def verify_form(request: web.Request) -> web.Response:
     """The second login step's form."""
-    caller = await _caller_or_login(request)
-    return render(request, "two_factor_verify.html", **_frame(caller))
+    return await _verify_page(request, await _caller_or_login(request))
 
 
 @routes.post("/account/two-factor/verify")
@@ -199,8 +207,7 @@ async def verify(request: web.Request) -> web.Response:
         await complete_second_step(request, caller, method, str(form.get("code", ""))[:64])
     except grpc.aio.AioRpcError as error:
         status, message = _refusal(error)
-        response = render(request, "two_factor_verify.html", status=status, error=message, method=method,
-                          **_frame(caller))
+        response = await _verify_page(request, caller, status=status, error=message, method=method)
         retry_after = dict(error.trailing_metadata() or ()).get("retry-after")
         if retry_after:
             response.headers["Retry-After"] = retry_after

@@ -9,6 +9,8 @@ import subprocess
 import time
 
 import pytest
+import requests
+from requests.adapters import HTTPAdapter
 
 from tests.integration.conftest import in_ci
 from tests.integration.flow import Maintainer
@@ -85,3 +87,39 @@ def wait_for_types(gatehouse, username: str, wanted: set[str], timeout: float = 
             return events
         assert time.monotonic() < deadline, f"missing {wanted - {e['type'] for e in events}}"
         time.sleep(0.3)
+
+
+class _SourceAddress(HTTPAdapter):
+    def __init__(self, address: str):
+        self._address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self._address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def from_address(session: requests.Session, address: str) -> requests.Session:
+    """Makes `session` connect from another loopback address (127.0.0.0/8 all reach the
+    gateway), so that tests counting failures per client address do not share one."""
+    session.mount("http://", _SourceAddress(address))
+    return session
+
+
+def origin_of(gatehouse) -> str:
+    """The origin the gateway expects (GATEHOUSE_ORIGIN defaults to http://localhost:<port>)."""
+    return gatehouse.url.replace("127.0.0.1", "localhost")
+
+
+def add_key(user, authenticator, label: str):
+    """Registers `authenticator` as a security key; (the answer, the creation options)."""
+    options = user.post("/api/v1/account/webauthn/options", {"label": label})
+    assert options.status_code == 200, options.text
+    credential = authenticator.create(options.json())
+    return user.post("/api/v1/account/webauthn", {"label": label, "credential": credential}), options.json()
+
+
+def key_step(user, authenticator, **kwargs):
+    """A second login step with `authenticator` (after password_step)."""
+    options = user.post("/api/v1/session/webauthn/options", {}).json()
+    return user.post("/api/v1/session/webauthn", {"credential": authenticator.get(options, "localhost", **kwargs)})

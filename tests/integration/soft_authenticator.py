@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from webauthn.helpers import bytes_to_base64url, encode_cbor
 
-FLAGS_UP_UV = 0x01 | 0x04
+FLAG_UP = 0x01
+FLAGS_UP_UV = FLAG_UP | 0x04
 FLAG_AT = 0x40
 
 
@@ -44,17 +45,22 @@ class SoftAuthenticator:
             },
         }
 
-    def get(self, options: dict, rp_id: str, sign_count: int | None = None) -> dict:
-        """credential.toJSON() of a navigator.credentials.get() answer (counter overridable)."""
+    def get(self, options: dict, rp_id: str, sign_count: int | None = None, *, user_verified: bool = True,
+            user_handle: bytes | None = None, origin: str | None = None) -> dict:
+        """credential.toJSON() of a navigator.credentials.get() answer (counter overridable; the
+        UV flag, userHandle and origin too, to play a faulty or hostile authenticator)."""
         self.sign_count = self.sign_count + 1 if sign_count is None else sign_count
-        auth_data = hashlib.sha256(rp_id.encode()).digest() + bytes([FLAGS_UP_UV]) + self.sign_count.to_bytes(4, "big")
-        client_data = self._client_data("webauthn.get", options["challenge"])
+        flags = FLAGS_UP_UV if user_verified else FLAG_UP
+        auth_data = hashlib.sha256(rp_id.encode()).digest() + bytes([flags]) + self.sign_count.to_bytes(4, "big")
+        client_data = json.dumps({"type": "webauthn.get", "challenge": options["challenge"],
+                                  "origin": origin or self.origin}).encode()
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
         raw_id = bytes_to_base64url(self.credential_id)
         return {
             "id": raw_id, "rawId": raw_id, "type": "public-key", "clientExtensionResults": {},
             "response": {
                 "clientDataJSON": bytes_to_base64url(client_data), "authenticatorData": bytes_to_base64url(auth_data),
-                "signature": bytes_to_base64url(signature), "userHandle": None,
+                "signature": bytes_to_base64url(signature),
+                "userHandle": bytes_to_base64url(user_handle) if user_handle else None,
             },
         }

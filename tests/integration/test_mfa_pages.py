@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.integration.mfa_helpers import current_step, enrol_with_oathtool, new_user, oath_code
+from tests.integration.mfa_helpers import add_key, current_step, enrol_with_oathtool, new_user, oath_code, origin_of
+from tests.integration.soft_authenticator import SoftAuthenticator
 
 
 def csrf_of(html: str) -> str:
@@ -48,3 +49,22 @@ def test_the_2fa_page_shows_codes_once_and_a_qr_code(gatehouse):
     assert "Recovery codes confirmed" in confirmed.text
     totp = user.http.post(f"{gatehouse.url}/account/two-factor/totp", data={"csrf_token": csrf_of(page.text)})
     assert '<div id="totp-qr"' in totp.text and "<svg" in totp.text and "<?xml" not in totp.text
+
+
+def test_the_second_step_page_offers_only_the_users_methods(gatehouse):
+    app_user = new_user(gatehouse, "yara")
+    enrol_with_oathtool(app_user)
+    key_user = new_user(gatehouse, "zeno")
+    codes = key_user.post("/api/v1/account/recovery-codes", {}).json()["codes"]
+    assert key_user.post("/api/v1/account/recovery-codes/confirm", {"code": codes[0]}).status_code == 200
+    assert add_key(key_user, SoftAuthenticator(origin_of(gatehouse)), "Desk key")[0].status_code == 201
+
+    pages = {}
+    for user in (app_user, key_user):
+        user.http.cookies.clear()
+        user.http.post(f"{gatehouse.url}/account/login", data={"username": user.username, "password": user.password})
+        pages[user.username] = user.http.get(f"{gatehouse.url}/account/two-factor/verify").text
+    assert "Code from your authenticator app" in pages["yara"] and "A recovery code" in pages["yara"]
+    assert 'id="use-security-key"' not in pages["yara"]
+    assert 'id="use-security-key"' in pages["zeno"] and "A recovery code" in pages["zeno"]
+    assert "Code from your authenticator app" not in pages["zeno"]

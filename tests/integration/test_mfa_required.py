@@ -4,7 +4,8 @@ pages answer; no tokens can be created until an authenticator app is added."""
 from __future__ import annotations
 
 from tests.integration.flow import Maintainer
-from tests.integration.mfa_helpers import enrol_with_oathtool, new_user
+from tests.integration.mfa_helpers import add_key, enrol_with_oathtool, new_user, origin_of
+from tests.integration.soft_authenticator import SoftAuthenticator
 
 
 def test_without_a_second_factor_only_account_and_2fa_pages_answer(gatehouse):
@@ -50,3 +51,26 @@ def test_an_unverified_address_cannot_set_up_2fa(gatehouse):
     refused = quinn.post("/api/v1/account/recovery-codes", {})
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "email_not_verified"
+
+
+def test_the_last_security_key_cannot_be_removed_while_2fa_is_required(gatehouse):
+    user = new_user(gatehouse, "rhea")
+    codes = user.post("/api/v1/account/recovery-codes", {}).json()["codes"]
+    assert user.post("/api/v1/account/recovery-codes/confirm", {"code": codes[0]}).status_code == 200
+    added, _ = add_key(user, SoftAuthenticator(origin_of(gatehouse)), "Only key")
+    assert added.status_code == 201, added.text
+    refused = user.http.delete(f"{gatehouse.url}/api/v1/account/webauthn/{added.json()['id']}",
+                               headers={"X-CSRF-Token": user.csrf})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "last_second_factor"
+    assert [key["label"] for key in user.http.get(f"{gatehouse.url}/api/v1/account/webauthn").json()["keys"]] == [
+        "Only key"]
+
+
+def test_a_key_cannot_be_added_before_recovery_codes_are_confirmed(gatehouse):
+    user = new_user(gatehouse, "sara")
+    assert user.post("/api/v1/account/recovery-codes", {}).status_code == 200
+    refused = user.post("/api/v1/account/webauthn/options", {"label": "Early key"})
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "recovery_codes_not_confirmed"
+    assert "recovery code" in refused.json()["error"]["message"].lower()

@@ -94,6 +94,18 @@ RULES: dict[str, Rule] = {
     "RecoveryCodeUsed": _simple(
         "Recovery code used", lambda p: f"A recovery code was used to log in ({p.get('remaining', 0)} left)"
     ),
+    "RecoveryCodesGenerated": _simple(
+        "Recovery codes generated", lambda p: f"{p.get('count', 0)} recovery codes were generated for your account"
+    ),
+    "RecoveryCodesRegenerated": _simple(
+        "Recovery codes regenerated",
+        lambda p: f"A new set of {p.get('count', 0)} recovery codes was generated; the old codes no longer work",
+    ),
+    "SecurityKeyCloneSuspected": _simple(
+        "Security key may be cloned",
+        lambda p: f"Your security key '{p.get('label', '')}' answered with a signature counter that went backwards, "
+        "a sign that it may have been cloned; it was refused. Consider removing it",
+    ),
     "EmailChanged": _simple("E-mail address changed", lambda p: "The e-mail address of your account was changed"),
 }
 

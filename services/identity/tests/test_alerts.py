@@ -72,3 +72,17 @@ def test_a_leaked_token_mails_its_owner_naming_the_token_and_the_url_not_the_rep
     assert alert.user_id == "owner-1" and alert.subject == "API token found in public and revoked"
     assert "'release'" in alert.text and "https://example.com/gist/1" in alert.text
     assert "198.51.100.9" not in alert.text and "GitHub-Hookshot" not in alert.text
+
+
+def test_recovery_code_sets_are_mailed_with_their_size():
+    generated = alert_for("RecoveryCodesGenerated", {"user_id": "u1", "count": 8}, HERE)
+    regenerated = alert_for("RecoveryCodesRegenerated", {"user_id": "u1", "count": 8}, HERE)
+    assert generated.subject == "Recovery codes generated" and "8 recovery codes" in generated.text
+    assert regenerated.subject == "Recovery codes regenerated" and "old codes no longer work" in regenerated.text
+    assert "203.0.113.7" in generated.text
+
+
+def test_a_suspected_cloned_key_is_mailed_naming_the_key():
+    alert = alert_for("SecurityKeyCloneSuspected", {"user_id": "u1", "label": "Blue key"}, HERE)
+    assert alert.user_id == "u1" and alert.subject == "Security key may be cloned"
+    assert "'Blue key'" in alert.text and "refused" in alert.text

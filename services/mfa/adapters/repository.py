@@ -112,11 +112,35 @@ async def delete_totp(connection: AsyncConnection, user_id: str) -> None:
     await connection.execute(sa.delete(totp_secrets).where(totp_secrets.c.user_id == user_id))
 
 
-async def add_failure(connection, user_id: str, address_key: str, now_us: int) -> None:
-    """Counts a failed second step for the rate limits."""
-    await connection.execute(sa.insert(second_step_failures).values(
+async def serialise(connection: AsyncConnection, *keys: str) -> None:
+    """Holds a lock on each of `keys` until the transaction ends: for the rate limits (the count
+    of failures and the reservation of the next attempt as one step) and for appends without an
+    expected version (which would otherwise collide on a busy stream and run out of retries).
+    PostgreSQL takes transaction-scoped advisory locks (in sorted order: no deadlock); SQLite
+    needs nothing, as its writers already queue on BEGIN IMMEDIATE."""
+    if connection.dialect.name != "postgresql":
+        return
+    for key in sorted(set(keys)):
+        await connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": key})
+
+
+def stream_lock(user_id: str) -> str:
+    """The `serialise` key for appending to a user's stream without an expected version."""
+    return f"mfa-stream:{user_id}"
+
+
+async def add_failure(connection, user_id: str, address_key: str, now_us: int) -> int:
+    """Counts a failed (or reserved, not yet checked) second step for the rate limits; answers
+    its id so that a reservation can be released."""
+    result = await connection.execute(sa.insert(second_step_failures).values(
         user_id=user_id, address_key=address_key, at_us=now_us
     ))
+    return int(result.inserted_primary_key[0])
+
+
+async def release_failure(connection: AsyncConnection, failure_id: int) -> None:
+    """Drops a reservation whose attempt succeeded."""
+    await connection.execute(sa.delete(second_step_failures).where(second_step_failures.c.failure_id == failure_id))
 
 
 async def failure_times(connection, user_id: str, address_key: str, since_us: int) -> dict[str, list[int]]:

@@ -12,12 +12,19 @@ from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import mfa_pb2 as events
 from gatehouse.eventstore.store import actor_from
 from gatehouse.mfa.v1 import mfa_pb2
-from services.mfa.adapters import proofs, webauthn_ceremonies
+from services.mfa.adapters import proofs, repository, webauthn_ceremonies
 from services.mfa.adapters.tables import security_keys
 from services.mfa.application.handlers import Dependencies, load_state, record
-from services.mfa.application.security_keys import keys_of, save_challenge, take_challenge
+from services.mfa.application.security_keys import (
+    advance_sign_count,
+    keys_of,
+    record_clone,
+    save_challenge,
+    take_challenge,
+    verified_count,
+)
 from services.mfa.domain import model
-from services.mfa.domain.errors import InvalidSecurityKeyResponse, PossiblyClonedKey, SecurityKeyNotFound
+from services.mfa.domain.errors import CodeRejected, InvalidSecurityKeyResponse, SecurityKeyNotFound
 
 
 async def set_passkey(deps: Dependencies, request) -> mfa_pb2.SetPasskeySignInResponse:
@@ -47,38 +54,59 @@ async def begin_sign_in(deps: Dependencies, request) -> mfa_pb2.BeginPasskeySign
     return mfa_pb2.BeginPasskeySignInResponse(options_json=options)
 
 
-async def _passkey_of(deps: Dependencies, presented):
+async def _registered_key(deps: Dependencies, presented):
     async with deps.units() as unit:
         query = sa.select(security_keys).where(security_keys.c.credential_id == presented.credential_id)
         key = (await unit.connection.execute(query)).first()
-    if key is None or not key.passkey:
+    if key is None:
         raise InvalidSecurityKeyResponse("This key is not set up for passkey sign-in; log in with your password.")
-    if presented.user_handle and presented.user_handle != bytes_to_base64url(key.user_id.encode()):
-        raise InvalidSecurityKeyResponse("The key answered for another account.")
-    if (presented.sign_count or key.sign_count) and presented.sign_count <= key.sign_count:
-        raise PossiblyClonedKey("This security key may have been cloned; it was refused. Use another method.")
     return key
 
 
 async def verify_sign_in(deps: Dependencies, request) -> mfa_pb2.VerifyPasskeySignInResponse:
-    """Checks a passkey assertion. Raises InvalidSecurityKeyResponse or PossiblyClonedKey."""
+    """Checks a passkey assertion. Raises InvalidSecurityKeyResponse or PossiblyClonedKey; a
+    refusal for a registered key is recorded (SecondFactorRejected) in its owner's stream."""
     presented = webauthn_ceremonies.presented_assertion(request.credential_json)
-    key = await _passkey_of(deps, presented)
+    key = await _registered_key(deps, presented)
     principal = common_pb2.Principal(user_id=key.user_id)
-
-    async def handle(unit):
-        await take_challenge(unit.connection, deps, presented.challenge, "", "passkey")
-        count = deps.relying_party.verify_authentication(
-            request.credential_json, presented.challenge, key.public_key, key.sign_count, user_verified=True)
-        await unit.connection.execute(
-            sa.update(security_keys).where(security_keys.c.key_id == key.key_id).values(sign_count=count))
-        accepted = events.SecondFactorAccepted(user_id=key.user_id, method="passkey", label=key.label)
-        state = await load_state(unit, key.user_id)
-        await unit.record(model.stream_of(key.user_id), state.version, [accepted],
-                          actor_from(request.context, principal), envelope_pb2.Subjects(user_id=key.user_id))
-
-    await deps.units.run(handle)
+    try:
+        await _check_passkey(deps, request, presented, key, principal)
+    except CodeRejected as error:
+        await _record_failure(deps, request, principal, error.reason)
+        raise
     issued_at = deps.now_us()
     proof = proofs.sign(deps.proof_key, key.user_id, "", "passkey", key.label, issued_at)
     return mfa_pb2.VerifyPasskeySignInResponse(user_id=key.user_id, label=key.label, proof=proof,
                                                issued_at_us=issued_at)
+
+
+async def _check_passkey(deps: Dependencies, request, presented, key, principal) -> None:
+    if not key.passkey:
+        raise InvalidSecurityKeyResponse("This key is not set up for passkey sign-in; log in with your password.")
+    if presented.user_handle and presented.user_handle != bytes_to_base64url(key.user_id.encode()):
+        raise InvalidSecurityKeyResponse("The key answered for another account.")
+    await take_challenge(deps, presented.challenge, "", "passkey")
+    count = verified_count(deps, request.credential_json, presented.challenge, key, user_verified=True)
+
+    async def handle(unit):
+        if not await advance_sign_count(unit.connection, key, count):
+            return False
+        accepted = events.SecondFactorAccepted(user_id=key.user_id, method="passkey", label=key.label)
+        state = await load_state(unit, key.user_id)
+        await unit.record(model.stream_of(key.user_id), state.version, [accepted],
+                          actor_from(request.context, principal), envelope_pb2.Subjects(user_id=key.user_id))
+        return True
+
+    if not await deps.units.run(handle):
+        await record_clone(deps, request.context, principal, key, count)
+
+
+async def _record_failure(deps: Dependencies, request, principal, reason: str) -> None:
+    rejected = events.SecondFactorRejected(user_id=principal.user_id, method="passkey", reason=reason)
+
+    async def handle(unit):
+        await repository.serialise(unit.connection, repository.stream_lock(principal.user_id))
+        await unit.record(model.stream_of(principal.user_id), None, [rejected],
+                          actor_from(request.context, principal), envelope_pb2.Subjects(user_id=principal.user_id))
+
+    await deps.units.run(handle)

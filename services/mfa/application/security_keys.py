@@ -50,14 +50,22 @@ async def save_challenge(deps: Dependencies, challenge: str, user_id: str, purpo
     await deps.units.run(handle)
 
 
-async def take_challenge(connection, deps: Dependencies, challenge: str, user_id: str, purpose: str):
-    """The challenge row, deleted so it works once. Raises InvalidSecurityKeyResponse when it is
+async def take_challenge(deps: Dependencies, challenge: str, user_id: str, purpose: str):
+    """The challenge row, deleted and committed before the answer is checked, so that it works
+    once even when the answer is then refused. Raises InvalidSecurityKeyResponse when it is
     unknown, another user's, for another ceremony, or older than 5 minutes."""
     table = webauthn_challenges
-    row = (await connection.execute(sa.select(table).where(table.c.challenge == challenge))).first()
-    if row is not None:
-        await connection.execute(sa.delete(table).where(table.c.challenge == challenge))
-    if row is None or row.user_id != user_id or row.purpose != purpose:
+
+    async def handle(unit):
+        query = sa.select(table).where(table.c.challenge == challenge, table.c.user_id == user_id,
+                                       table.c.purpose == purpose)
+        row = (await unit.connection.execute(query)).first()
+        if row is not None:
+            await unit.connection.execute(sa.delete(table).where(table.c.challenge == challenge))
+        return row
+
+    row = await deps.units.run(handle)
+    if row is None:
         raise InvalidSecurityKeyResponse("The security key answered an unknown or already used challenge; try again.")
     if deps.now_us() - row.created_at_us > CHALLENGE_LIFETIME_US:
         raise InvalidSecurityKeyResponse("The security key challenge expired after 5 minutes; try again.")
@@ -94,11 +102,11 @@ async def complete_registration(deps: Dependencies, request) -> mfa_pb2.Complete
     model.check_user_id(user.user_id)
     label = check_label(request.label)
     challenge = webauthn_ceremonies.challenge_of(request.credential_json)
+    row = await take_challenge(deps, challenge, user.user_id, "register")
+    if row.label != label:
+        raise InvalidSecurityKeyResponse("The key's name changed during registration; try again.")
 
     async def handle(unit):
-        row = await take_challenge(unit.connection, deps, challenge, user.user_id, "register")
-        if row.label != label:
-            raise InvalidSecurityKeyResponse("The key's name changed during registration; try again.")
         if any(key.label == label for key in await keys_of(unit.connection, user.user_id)):
             raise LabelTaken(f"You already have a security key named '{label}'.")
         return await _add_key(deps, unit, request, label, challenge)
@@ -163,8 +171,9 @@ async def begin_authentication(deps: Dependencies, request) -> mfa_pb2.BeginSecu
 
 async def check_assertion(deps: Dependencies, request) -> tuple[str, int]:
     """Verifies a second step made with a security key; (label, unused recovery codes).
-    Raises InvalidSecurityKeyResponse (also for a key that is not this user's) or
-    PossiblyClonedKey (the counter went backwards: recorded, and refused)."""
+    Raises InvalidSecurityKeyResponse (also for a key that is not this user's, or a bad
+    signature) or PossiblyClonedKey (a validly signed counter that went backwards: recorded,
+    and refused)."""
     presented = webauthn_ceremonies.presented_assertion(request.code)
     async with deps.units() as unit:
         keys = await keys_of(unit.connection, request.user.user_id)
@@ -173,32 +182,57 @@ async def check_assertion(deps: Dependencies, request) -> tuple[str, int]:
     key = next((k for k in keys if k.credential_id == presented.credential_id), None)
     if key is None:
         raise InvalidSecurityKeyResponse("This security key is not registered to your account.")
-    if (presented.sign_count or key.sign_count) and presented.sign_count <= key.sign_count:
-        await _record_clone(deps, request, key, presented.sign_count)
-        raise PossiblyClonedKey("This security key may have been cloned; it was refused. Use another method.")
+    await take_challenge(deps, presented.challenge, request.user.user_id, "authenticate")
+    count = verified_count(deps, request.code, presented.challenge, key)
+    principal = request.user
 
     async def handle(unit):
-        await take_challenge(unit.connection, deps, presented.challenge, request.user.user_id, "authenticate")
-        count = deps.relying_party.verify_authentication(request.code, presented.challenge, key.public_key,
-                                                         key.sign_count)
-        await unit.connection.execute(
-            sa.update(security_keys).where(security_keys.c.key_id == key.key_id).values(sign_count=count))
-        accepted = events.SecondFactorAccepted(user_id=request.user.user_id, method="webauthn", label=key.label,
+        if not await advance_sign_count(unit.connection, key, count):
+            return None
+        accepted = events.SecondFactorAccepted(user_id=principal.user_id, method="webauthn", label=key.label,
                                                session_id=request.session_id)
-        await record(unit, await load_state(unit, request.user.user_id), request, [accepted])
-        await repository.touch_factor(unit.connection, request.user.user_id, "webauthn", deps.now_us())
-        return key.label, await repository.unused_code_count(unit.connection, request.user.user_id)
+        await record(unit, await load_state(unit, principal.user_id), request, [accepted])
+        await repository.touch_factor(unit.connection, principal.user_id, "webauthn", deps.now_us())
+        return await repository.unused_code_count(unit.connection, principal.user_id)
 
-    return await deps.units.run(handle)
+    remaining = await deps.units.run(handle)
+    if remaining is None:
+        await record_clone(deps, request.context, principal, key, count)
+    return key.label, remaining
 
 
-async def _record_clone(deps: Dependencies, request, key, presented: int) -> None:
+def verified_count(deps: Dependencies, credential_json: str, challenge: str, key, user_verified: bool = False) -> int:
+    """The signature counter of an assertion whose signature checks out with the key's stored
+    public key. Raises InvalidSecurityKeyResponse. The counter is compared afterwards (never
+    before): an unsigned low counter must not be able to make a key look cloned."""
+    return deps.relying_party.verify_authentication(credential_json, challenge, key.public_key, 0,
+                                                    user_verified=user_verified)
+
+
+async def advance_sign_count(connection, key, count: int) -> bool:
+    """Stores a verified counter; False when it did not go up (a possibly cloned key). A key
+    that never counts (0 both times) is accepted. The update is conditional, so two parallel
+    assertions with one counter cannot both pass."""
+    table = security_keys
+    if count == 0 and key.sign_count == 0:
+        return True
+    result = await connection.execute(
+        sa.update(table).where(table.c.key_id == key.key_id, table.c.sign_count < count).values(sign_count=count))
+    return result.rowcount == 1
+
+
+async def record_clone(deps: Dependencies, context, principal, key, presented: int) -> None:
+    """Records SecurityKeyCloneSuspected for a validly signed counter regression. Raises
+    PossiblyClonedKey (always)."""
     suspected = events.SecurityKeyCloneSuspected(
-        user_id=request.user.user_id, key_id=key.key_id, label=key.label, stored_sign_count=key.sign_count,
+        user_id=key.user_id, key_id=key.key_id, label=key.label, stored_sign_count=key.sign_count,
         presented_sign_count=presented)
 
     async def handle(unit):
-        await unit.record(model.stream_of(request.user.user_id), None, [suspected],
-                          actor_from(request.context, request.user), subjects_of(request.user))
+        await repository.serialise(unit.connection, repository.stream_lock(key.user_id))
+        await unit.record(model.stream_of(key.user_id), None, [suspected], actor_from(context, principal),
+                          subjects_of(principal))
 
     await deps.units.run(handle)
+    raise PossiblyClonedKey("This security key may have been cloned; it was refused. Use another method.")
+

@@ -31,21 +31,20 @@ async def verify_second_factor(deps: Dependencies, request) -> mfa_pb2.VerifySec
 
     Raises UserRequired, UnknownMethod, RateLimited (then no code is checked), or a CodeRejected
     (InvalidTotp, ReplayedTotp, TotpClockOutOfSync, InvalidRecoveryCode, BurnedRecoveryCode,
-    NoSuchMethod); every failure is recorded as an event and counts towards the limits."""
+    NoSuchMethod, InvalidSecurityKeyResponse, PossiblyClonedKey); every failure is recorded as an
+    event and counts towards the limits."""
     model.check_user_id(request.user.user_id)
     model.check_method(request.method)
-    key = address_key(deps, request.context.ip_address)
-    await _refuse_when_limited(deps, request, key)
+    attempt = await _reserve_attempt(deps, request, address_key(deps, request.context.ip_address))
     try:
-        if request.method == "totp":
-            label, remaining = await _check_totp(deps, request)
-        elif request.method == "webauthn":
-            label, remaining = await security_keys.check_assertion(deps, request)
-        else:
-            label, remaining = await _check_recovery_code(deps, request)
+        label, remaining = await _check(deps, request)
     except CodeRejected as error:
-        await _record_rejection(deps, request, error.reason, key)
+        await _record_rejection(deps, request, error.reason)  # the reservation stays: it is the failure
         raise
+    except Exception:
+        await _release(deps, attempt)
+        raise
+    await _release(deps, attempt)
     issued_at = deps.now_us()
     proof = proofs.sign(deps.proof_key, request.user.user_id, request.session_id, request.method, label, issued_at)
     return mfa_pb2.VerifySecondFactorResponse(
@@ -53,19 +52,45 @@ async def verify_second_factor(deps: Dependencies, request) -> mfa_pb2.VerifySec
     )
 
 
-async def _refuse_when_limited(deps: Dependencies, request, key: str) -> None:
-    now = deps.now_us()
-    since = now - rate_limits.longest_window(deps.limits) * rate_limits.US
-    async with deps.units() as unit:
-        failures = await repository.failure_times(unit.connection, request.user.user_id, key, since)
-    blocked = rate_limits.blocked_for(deps.limits, failures, now)
+async def _check(deps: Dependencies, request) -> tuple[str, int]:
+    if request.method == "totp":
+        return await _check_totp(deps, request)
+    if request.method == "webauthn":
+        return await security_keys.check_assertion(deps, request)
+    return await _check_recovery_code(deps, request)
+
+
+async def _reserve_attempt(deps: Dependencies, request, key: str) -> int:
+    """Counts the attempt as a failure before its code is checked (released if it succeeds), in
+    one serialised step with the count: parallel wrong codes cannot all slip under a limit.
+    Answers the reservation's id. Raises RateLimited (recorded as an event, not counted)."""
+    user_id = request.user.user_id
+
+    async def handle(unit):
+        await repository.serialise(unit.connection, f"mfa-user:{user_id}", f"mfa-ip:{key}")
+        now = deps.now_us()
+        since = now - rate_limits.longest_window(deps.limits) * rate_limits.US
+        failures = await repository.failure_times(unit.connection, user_id, key, since)
+        blocked = rate_limits.blocked_for(deps.limits, failures, now)
+        if blocked is not None:
+            return None, blocked
+        return await repository.add_failure(unit.connection, user_id, key, now), None
+
+    attempt, blocked = await deps.units.run(handle)
     if blocked is None:
-        return
+        return attempt
     limit, seconds = blocked
-    await _record_rejection(deps, request, "rate_limited", "", limit.describe(), seconds)
+    await _record_rejection(deps, request, "rate_limited", limit.describe(), seconds)
     raise RateLimited(
         f"Too many failed attempts; try again in {_duration(seconds)}.", retry_after_seconds=seconds
     )
+
+
+async def _release(deps: Dependencies, attempt: int) -> None:
+    async def handle(unit):
+        await repository.release_failure(unit.connection, attempt)
+
+    await deps.units.run(handle)
 
 
 def _duration(seconds: int) -> str:
@@ -74,19 +99,18 @@ def _duration(seconds: int) -> str:
     return f"{-(-seconds // 60)} minutes"
 
 
-async def _record_rejection(deps, request, reason: str, key: str, limit: str = "", retry: int = 0) -> None:
+async def _record_rejection(deps, request, reason: str, limit: str = "", retry: int = 0) -> None:
     rejected = events.SecondFactorRejected(
         user_id=request.user.user_id, method=request.method, reason=reason, session_id=request.session_id,
         limit=limit, retry_after_seconds=retry,
     )
 
     async def handle(unit):
-        # No expected version: a failure never conflicts with anything.
+        # No expected version: a failure never conflicts with anything (serialised per stream so
+        # that a burst of failures does not exhaust the retries).
+        await repository.serialise(unit.connection, repository.stream_lock(request.user.user_id))
         actor = actor_from(request.context, request.user)
-        stream = model.stream_of(request.user.user_id)
-        await unit.record(stream, None, [rejected], actor, subjects_of(request.user))
-        if key:  # refusals by the limiter itself do not extend the limit
-            await repository.add_failure(unit.connection, request.user.user_id, key, deps.now_us())
+        await unit.record(model.stream_of(request.user.user_id), None, [rejected], actor, subjects_of(request.user))
 
     await deps.units.run(handle)
 
