@@ -32,6 +32,12 @@ async def chain_head(connection: AsyncConnection, service: str, stream: str) -> 
     return ChainHead(row.version, row.hash) if row else None
 
 
+async def chain_heads_by_stream(connection: AsyncConnection) -> dict[tuple[str, str], ChainHead]:
+    """Every stream's last projected (version, hash), per (service, stream)."""
+    rows = await connection.execute(sa.select(chain_heads))
+    return {(row.service, row.stream): ChainHead(row.version, row.hash) for row in rows}
+
+
 async def save_chain_head(
     connection: AsyncConnection, service: str, stream: str, head: ChainHead, existed: bool
 ) -> None:

@@ -49,6 +49,8 @@ log_entries = sa.Table(
     metadata,
     sa.Column("log_key", sa.String(250), primary_key=True),
     sa.Column("seq", Position, primary_key=True, autoincrement=False),
+    # Retention removes a trimmed stream's memberships by seq.
+    sa.Index("ix_log_entries_seq", "seq"),
 )
 
 # username -> user_id, so that a user log can be asked for by name.

@@ -154,15 +154,18 @@ async def tail_events(
 
 async def walk_chains(engine: AsyncEngine) -> tuple[ChainBreak | None, int]:
     """Recomputes every stored event's hash and link, stream by stream (a trimmed stream from
-    its retention mark); returns the first broken one (or None) and how many events were
-    checked. Raises only database errors."""
+    its retention mark), then checks that each stream still ends at the head the projector
+    recorded (so deleting a stream's newest events, or a whole stream, is found); returns the
+    first break (or None) and how many events were checked. Raises only database errors."""
     async with engine.connect() as connection:
+        # Heads first: a row is committed with its head, so rows read later are never behind.
+        projected = await repository.chain_heads_by_stream(connection)
         walker = ChainWalker(await maintenance.retention_starts(connection))
         async for row in repository.rows_in_stream_order(connection):
             found = walker.check(repository.envelope_of(row))
             if found is not None:
                 return found, walker.checked
-    return None, walker.checked
+    return walker.missing_tail(projected), walker.checked
 
 
 async def verify(engine: AsyncEngine) -> ChainBreak | None:

@@ -14,11 +14,10 @@ from services.audit.adapters import maintenance, repository
 from services.audit.application import handlers
 from services.audit.domain.access import NOT_ALLOWED
 from services.audit.domain.errors import NotAllowedToReadLog, ReplayTimedOut
+from services.audit.domain.retention import RetentionPolicy
 
 EXPORT_BATCH = 500
 DEFAULT_REBUILD_TIMEOUT = 300
-DAY_US = 86_400 * 1_000_000
-
 
 class Rebuilder(Protocol):
     async def rebuild(self, timeout: float) -> None:
@@ -90,10 +89,11 @@ async def rebuild_projection(
     return audit_pb2.RebuildProjectionResponse(events_projected=count)
 
 
-async def apply_retention(engine: AsyncEngine, days: float, now: int | None = None) -> int:
-    """Removes projected rows older than `days` (nothing when days <= 0); returns how many."""
-    if days <= 0:
-        return 0
-    cutoff = (now if now is not None else now_us()) - int(days * DAY_US)
-    async with engine.begin() as connection:
-        return await maintenance.apply_retention(connection, cutoff)
+async def apply_retention(engine: AsyncEngine, policy: RetentionPolicy, now: int | None = None) -> int:
+    """Removes projected rows older than their log kind's retention (nothing for a kind kept
+    whole); returns how many. Raises only database errors."""
+    removed = 0
+    for kind, cutoff in policy.cutoffs(now if now is not None else now_us()).items():
+        async with engine.begin() as connection:
+            removed += await maintenance.apply_retention(connection, cutoff, kind)
+    return removed

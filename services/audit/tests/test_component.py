@@ -154,3 +154,22 @@ async def test_a_tampered_event_is_projected_with_chain_ok_false(stub, engine, p
     await _project_all(engine, [first])
     response = await stub.QueryEvents(audit_pb2.QueryEventsRequest(caller=OPERATOR, limit=1))
     assert response.events[0].id == first.event_id and not response.events[0].chain_ok
+
+
+async def _delete_events(engine, where) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(sa.delete(security_events).where(where))
+
+
+async def test_verify_finds_the_deleted_newest_event_of_a_stream(engine, projected):
+    newest = max((e for e in projected if e.stream == projected[0].stream), key=lambda e: e.version)
+    await _delete_events(engine, security_events.c.event_id == newest.event_id)
+    found = await verify(engine)
+    assert (found.stream, found.version) == (newest.stream, newest.version)
+    assert "missing" in found.problem
+
+
+async def test_verify_finds_a_deleted_stream(engine, projected):
+    await _delete_events(engine, security_events.c.stream == "token-t1")
+    found = await verify(engine)
+    assert (found.stream, found.version) == ("token-t1", 1)
