@@ -1,4 +1,4 @@
-"""Faults with real processes: a frozen audit service, NATS away during a burst, a poisoned
+"""Faults with real processes: the audit service killed and started again, NATS away during a burst, a poisoned
 message. Every event is projected once, in per-stream order, and nothing blocks the log."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import signal
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -32,17 +33,32 @@ def publish(nats, envelopes) -> None:
     asyncio.run(run())
 
 
-def test_events_produced_while_audit_is_stopped_appear_once(gatehouse, nats):
-    pid = gatehouse.pids()["audit"]
-    os.kill(pid, signal.SIGSTOP)
+def _dead(pid: int) -> bool:
     try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # a zombie: killed, not reaped yet by the frozen supervisor
+
+
+def test_events_produced_while_audit_is_stopped_appear_once(gatehouse, nats):
+    killed = gatehouse.pids()["audit"]
+    # The supervisor would restart audit within half a second: freeze it while audit is down.
+    os.kill(gatehouse.process.pid, signal.SIGSTOP)
+    try:
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: _dead(killed), timeout=10)
         envelopes = failed_logins(1000, ip="198.51.100.10")
         publish(nats, envelopes)
-        time.sleep(1)
+        assert _dead(killed)
     finally:
-        os.kill(pid, signal.SIGCONT)
+        os.kill(gatehouse.process.pid, signal.SIGCONT)  # it reaps audit and starts a new one
+    restarted = wait_until(lambda: (lambda pid: pid if pid != killed else None)(gatehouse.pids()["audit"]), timeout=30)
+    assert not _dead(restarted)
+    gatehouse.wait_healthy(60)
     events = wait_until(lambda: (lambda log: log if len(log) >= 1000 else None)(
         operator_log_of_ip(gatehouse, "198.51.100.10")), timeout=120, interval=1)
+    assert len(events) == 1000
     assert sorted(e["id"] for e in events) == sorted(e.event_id for e in envelopes)
     assert all(e["chain_ok"] for e in events)
 
