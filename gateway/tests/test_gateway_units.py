@@ -107,3 +107,15 @@ def test_same_site_or_token_bearing_requests_pass(headers):
 def test_cross_site_requests_are_refused(headers):
     with pytest.raises(Forbidden):
         check_csrf(_request(headers), "the-token")
+
+
+def test_the_events_api_passes_every_filter_to_the_audit_service():
+    from gateway.routes.api_events import _filter
+
+    request = make_mocked_request(
+        "GET", "/api/v1/users/alice/events?type=TokenIssued&ip=192.0.2.1&actor=bob&token_id=t-1"
+        "&since=2024-05-01T00:00:00Z&until=2024-05-02T00:00:00Z")
+    log_filter = _filter(request, user="alice")
+    assert (log_filter.user, log_filter.type, log_filter.ip_address, log_filter.actor, log_filter.token_id) == (
+        "alice", "TokenIssued", "192.0.2.1", "bob", "t-1")
+    assert log_filter.until_us - log_filter.since_us == 86_400_000_000

@@ -93,6 +93,12 @@ async def park(connection: AsyncConnection, consumer: str, subject: str, sequenc
     )
 
 
+async def parked(connection: AsyncConnection, limit: int) -> list:
+    """Up to `limit` parked messages, newest first."""
+    statement = sa.select(parked_events).order_by(parked_events.c.id.desc()).limit(limit)
+    return list(await connection.execute(statement))
+
+
 async def clear_projection(connection: AsyncConnection, consumer: str) -> None:
     """Empties the projection and forgets what `consumer` handled, ready for a replay."""
     for table in (log_entries, security_events, audit_users, chain_heads, retention_marks, parked_events):

@@ -105,6 +105,10 @@ def _select(query: LogQuery) -> tuple[sa.Select, sa.ColumnElement]:
         statement = statement.where(events.c.occurred_at_us < query.until_us)
     if query.ip_address:
         statement = statement.where(events.c.actor_ip == query.ip_address)
+    if query.actor_user_id:
+        statement = statement.where(events.c.actor_user_id == query.actor_user_id)
+    if query.token_id:
+        statement = statement.where(events.c.actor_token_id == query.token_id)
     if query.before_seq:
         statement = statement.where(position < query.before_seq)
     if query.after_seq:

@@ -41,6 +41,7 @@ security_events = sa.Table(
     sa.Column("chain_ok", sa.Boolean, nullable=False),
     sa.Index("ix_security_events_stream", "service", "stream", "version"),
     sa.Index("ix_security_events_ip_seq", "actor_ip", "seq"),
+    sa.Index("ix_security_events_token_seq", "actor_token_id", "seq"),
 )
 
 # One row per (log, event): a log page is a range scan of this primary key.

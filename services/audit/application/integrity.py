@@ -1,22 +1,27 @@
-"""Operator use cases: export a log, verify every chain, rebuild the projection, retention."""
+"""Operator use cases: export a log, verify every chain, rebuild the projection, retention,
+list parked messages."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse.audit.v1 import audit_pb2
 from gatehouse.common.v1 import common_pb2
+from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.store import now_us
 from services.audit.adapters import maintenance, repository
 from services.audit.application import handlers
 from services.audit.domain.access import NOT_ALLOWED
 from services.audit.domain.errors import NotAllowedToReadLog, ReplayTimedOut
+from services.audit.domain.query import page_size
 from services.audit.domain.retention import RetentionPolicy
 
 EXPORT_BATCH = 500
+PARKED_PAGE = 100
 DEFAULT_REBUILD_TIMEOUT = 300
 
 class Rebuilder(Protocol):
@@ -33,10 +38,11 @@ def require_operator(caller: common_pb2.Principal) -> None:
 
 async def _rows_after(deps: handlers.Dependencies, request, after_seq: int) -> list:
     async with deps.engine.connect() as connection:
-        keys = await handlers.log_keys_for(connection, request.caller, request.filter)
-        if keys is None:
+        query = await handlers.resolve_query(
+            connection, request.caller, request.filter, after_seq=after_seq, limit=EXPORT_BATCH
+        )
+        if query is None:
             return []
-        query = handlers.log_query(keys, request.filter, after_seq=after_seq, limit=EXPORT_BATCH)
         return await repository.events_after(connection, query)
 
 
@@ -87,6 +93,33 @@ async def rebuild_projection(
     async with deps.engine.connect() as connection:
         count = await maintenance.count_events(connection)
     return audit_pb2.RebuildProjectionResponse(events_projected=count)
+
+
+def parked_event_of(row) -> audit_pb2.ParkedEvent:
+    """The API form of a parked message, with the envelope's identity when it parses."""
+    parked = audit_pb2.ParkedEvent(
+        id=row.id, subject=row.subject, stream_sequence=row.stream_sequence, error=row.error,
+        parked_at_us=row.parked_at_us,
+    )
+    try:
+        envelope = envelope_pb2.EventEnvelope.FromString(row.data)
+    except DecodeError:
+        return parked
+    parked.event_id, parked.event_type = envelope.event_id, envelope.type
+    parked.service, parked.stream, parked.version = envelope.service, envelope.stream, envelope.version
+    return parked
+
+
+async def list_parked_events(
+    deps: handlers.Dependencies, request: audit_pb2.ListParkedEventsRequest
+) -> audit_pb2.ListParkedEventsResponse:
+    """The parked messages, newest first. Raises NotAllowedToReadLog for a non-operator,
+    InvalidFilter for a negative limit."""
+    require_operator(request.caller)
+    limit = page_size(request.limit or PARKED_PAGE)
+    async with deps.engine.connect() as connection:
+        rows = await maintenance.parked(connection, limit)
+    return audit_pb2.ListParkedEventsResponse(events=[parked_event_of(row) for row in rows])
 
 
 async def apply_retention(engine: AsyncEngine, policy: RetentionPolicy, now: int | None = None) -> int:
