@@ -17,6 +17,7 @@ from services.audit.application.handlers import Dependencies, verify
 from services.audit.application.projector import project_envelope
 from services.audit.bootstrap import MIGRATIONS
 from services.audit.entrypoints.grpc_server import STATUS_OF_ERROR, AuditServicer
+from services.audit.tests import factories
 from services.audit.tests.factories import Chains, actor, sample_events
 from services.audit.tests.test_access import FakeProjectAccess
 
@@ -173,3 +174,23 @@ async def test_verify_finds_a_deleted_stream(engine, projected):
     await _delete_events(engine, security_events.c.stream == "token-t1")
     found = await verify(engine)
     assert (found.stream, found.version) == ("token-t1", 1)
+
+
+async def test_tail_leaves_out_events_that_do_not_match(stub, engine, projected):
+    call = stub.TailEvents(audit_pb2.TailEventsRequest(
+        caller=OPERATOR, filter=audit_pb2.EventFilter(user="alice", type="LoginSucceeded")))
+    service, _, event, subjects = sample_events()["LoginSucceeded"]
+    chains = Chains(start_us=1_800_000_000_000_000)
+    bob = factories.actor("u-bob", "bob")
+    others = [
+        chains.next(service, "user-u-bob", event, bob, factories.user_subject("u-bob", "bob")),  # not alice's log
+        chains.next("identity", "user-u-alice", sample_events()["LoginFailed"][2], actor(), subjects),  # other type
+    ]
+    wanted = chains.next(service, "user-u-alice", event, actor(), subjects)
+    await asyncio.sleep(0.1)
+    await _project_all(engine, [*others, wanted])
+    received = await asyncio.wait_for(call.read(), timeout=3)
+    assert received.event.id == wanted.event_id
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(call.read(), timeout=0.3)
+    call.cancel()
