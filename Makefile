@@ -54,4 +54,5 @@ bench: setup
 	$(PY) -m bench.audit_projection 20000
 	@if [ -n "$(BENCH_DATABASE_URL)" ]; then GATEHOUSE_BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) -m bench.audit_projection 20000; fi
 	$(PY) -m bench.audit_lag 500 20
+	$(PY) -m bench.audit_lag 500 20 http
 	$(PY) -m bench.audit_query 1000000
