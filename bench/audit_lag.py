@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import grpc
+import requests
 
 from bench.audit_events import Publisher, drop_database, failed_logins, logins_of
 from gatehouse.audit.v1 import audit_pb2, audit_pb2_grpc
@@ -95,7 +96,11 @@ def _poll_http(user, seen: dict[str, float], expected: int, deadline: float) -> 
     while len(seen) < expected and time.monotonic() < deadline:
         params = {"limit": 500, "type": "LoginSucceeded"}
         while True:  # page back until a page holds an event already seen
-            body = user.http.get(url, params=params, timeout=5).json()
+            try:
+                body = user.http.get(url, params=params, timeout=30).json()
+            except requests.RequestException as error:  # a slow answer on a loaded machine: poll again
+                print(f"poll failed: {error!r}", file=sys.stderr)
+                break
             now = time.monotonic()
             new = [event["id"] for event in body["events"] if event["id"] not in seen]
             for event_id in new:
@@ -160,6 +165,9 @@ def main() -> None:
         measure_via = measure_http if via == "http" else measure_grpc
         lags = measure_via(Path(tmp), rate, seconds)
     expected = rate * seconds
+    if not lags:
+        print(f"| audit lag at {rate}/s ({via}) | 0/{expected} seen |")
+        return
     print(f"| audit lag at {rate}/s ({via}) | {len(lags)}/{expected} seen | p50 {percentile(lags, .5) * 1000:.0f} ms "
           f"| p99 {percentile(lags, .99) * 1000:.0f} ms | max {max(lags) * 1000:.0f} ms |")
 
