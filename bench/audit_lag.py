@@ -97,9 +97,12 @@ def _poll_http(user, seen: dict[str, float], expected: int, deadline: float) -> 
         params = {"limit": 500, "type": "LoginSucceeded"}
         while True:  # page back until a page holds an event already seen
             try:
-                body = user.http.get(url, params=params, timeout=30).json()
+                answer = user.http.get(url, params=params, timeout=30)
+                answer.raise_for_status()
+                body = answer.json()
             except requests.RequestException as error:  # a slow answer on a loaded machine: poll again
-                print(f"poll failed: {error!r}", file=sys.stderr)
+                print(f"poll failed: {error!r}"[:200], file=sys.stderr)
+                time.sleep(0.5)
                 break
             now = time.monotonic()
             new = [event["id"] for event in body["events"] if event["id"] not in seen]
