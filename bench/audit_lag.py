@@ -22,7 +22,7 @@ from pathlib import Path
 import grpc
 import requests
 
-from bench.audit_events import Publisher, drop_database, failed_logins, logins_of
+from bench.audit_events import Publisher, drop_database, failed_logins, sessions_ended_of
 from gatehouse.audit.v1 import audit_pb2, audit_pb2_grpc
 from gatehouse.common.v1 import common_pb2
 from tests.integration.harness import NatsServer
@@ -94,7 +94,8 @@ def _start_audit(data: Path, nats_url: str) -> subprocess.Popen:
 def _poll_http(user, seen: dict[str, float], expected: int, deadline: float) -> None:
     url = f"{user.gatehouse.url}/api/v1/users/{user.username}/events"
     while len(seen) < expected and time.monotonic() < deadline:
-        params = {"limit": 500, "type": "LoginSucceeded"}
+        # Small pages: the audit process serving them also projects, so polls must stay cheap.
+        params = {"limit": 100, "type": "SessionEnded"}
         while True:  # page back until a page holds an event already seen
             try:
                 answer = user.http.get(url, params=params, timeout=30)
@@ -138,7 +139,7 @@ def measure_http(data: Path, rate: int, seconds: int) -> list[float]:
         seen: dict[str, float] = {}
         poller = threading.Thread(target=_poll_http, args=(user, seen, rate * seconds, time.monotonic() + seconds + 60))
         poller.start()
-        asyncio.run(_publish_at(nats.url, rate, logins_of(rate * seconds, user_id, user.username), sent))
+        asyncio.run(_publish_at(nats.url, rate, sessions_ended_of(rate * seconds, user_id, user.username), sent))
         poller.join()
     finally:
         gatehouse.stop()
