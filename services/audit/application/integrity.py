@@ -24,6 +24,7 @@ EXPORT_BATCH = 500
 PARKED_PAGE = 100
 DEFAULT_REBUILD_TIMEOUT = 300
 
+
 class Rebuilder(Protocol):
     async def rebuild(self, timeout: float) -> None:
         """Replays the whole stream into an emptied projection and returns once caught up.

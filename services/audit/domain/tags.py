@@ -190,7 +190,9 @@ RENDERERS: dict[str, Renderer] = {
     "account:email:primary_changed": _primary_email_changed,
     "account:email:sent": lambda r: f"E-mail sent: {r.get('subject', '') or 'a message'}",
     "project:role:changed": _role_changed,
-    "project:role:removed": lambda r: f"{r.get('username', '') or 'A user'} removed as {r.get('role', '') or 'collaborator'}",
+    "project:role:removed": lambda r: (
+        f"{r.get('username', '') or 'A user'} removed as {r.get('role', '') or 'collaborator'}"
+    ),
     "project:release:yanked": lambda r: _with_reason(f"Release {r.get('version', '')} yanked", r),
     "project:release:unyanked": lambda r: f"Release {r.get('version', '')} no longer yanked",
     "project:release:published_from_stage": lambda r: f"Staged release {r.get('version', '')} published",

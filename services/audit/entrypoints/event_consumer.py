@@ -1,8 +1,9 @@
 """The projector: a durable JetStream consumer feeding every domain event to the projection.
 
 It parks a message it cannot handle after MAX_DELIVERIES attempts, or at once when its
-envelope or payload does not parse (stored in `parked_events`, logged as an error, acknowledged) so that one poisoned message never holds the log back, and
-it can replay the whole stream into an emptied projection on request (`rebuild`).
+envelope or payload does not parse (stored in `parked_events`, logged as an error,
+acknowledged) so that one poisoned message never holds the log back, and it can replay the
+whole stream into an emptied projection on request (`rebuild`).
 """
 
 from __future__ import annotations

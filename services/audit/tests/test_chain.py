@@ -64,7 +64,10 @@ def test_a_walker_names_a_stream_whose_tail_is_missing():
     walker = chain.ChainWalker()
     for envelope in _stream(count=2):
         assert walker.check(envelope) is None
-    projected = {("identity", "user-a"): chain.ChainHead(3, "f" * 64), ("tokens", "token-b"): chain.ChainHead(1, "e" * 64)}
+    projected = {
+        ("identity", "user-a"): chain.ChainHead(3, "f" * 64),
+        ("tokens", "token-b"): chain.ChainHead(1, "e" * 64),
+    }
     found = walker.missing_tail(projected)
     assert (found.service, found.stream, found.version) == ("identity", "user-a", 3)
     del projected[("identity", "user-a")]
