@@ -59,6 +59,25 @@ class Publisher:
         await self._js.publish(subject, data, headers={"Nats-Msg-Id": message_id})
 
 
+def sessions_ended_of(count: int, user_id: str, username: str) -> list[envelope_pb2.EventEnvelope]:
+    """`count` SessionEnded events of one real account, chained on a stream of their own
+    (not the account's identity stream, whose head identity owns), in that user's log. No
+    alert rule reacts to them, so only the audit projection works on them."""
+    stream, prev_hash = f"user-bench-{uuid.uuid4().hex[:16]}", GENESIS_HASH
+    envelopes = []
+    for version in range(1, count + 1):
+        payload = identity_events.SessionEnded(user_id=user_id, session_id=str(version)).SerializeToString()
+        envelope = envelope_pb2.EventEnvelope(
+            event_id=str(uuid.uuid4()), service="identity", stream=stream, version=version,
+            type="SessionEnded", occurred_at_us=now_us(), payload=payload, prev_hash=prev_hash,
+            actor=envelope_pb2.Actor(user_id=user_id, username=username, ip_address="192.0.2.9", user_agent="pip/24.0"),
+            subjects=envelope_pb2.Subjects(user_id=user_id, username=username),
+        )
+        envelope.hash = prev_hash = chain_hash(prev_hash, envelope)
+        envelopes.append(envelope)
+    return envelopes
+
+
 def user_logins(count: int, users: int = 100) -> list[envelope_pb2.EventEnvelope]:
     """`count` LoginSucceeded events spread over `users` accounts, each account its own
     chained stream, with actor and subject set as identity sets them (one user log each)."""

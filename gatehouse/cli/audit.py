@@ -18,6 +18,8 @@ MAX_PAGE = 500
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--user", default="", help="a user's log (what they did and what was done to them)")
     parser.add_argument("--project", default="", help="a project's log")
+    parser.add_argument("--actor", default="", help="only what this user did (username)")
+    parser.add_argument("--token-id", default="", help="only what was done with this API token (its id)")
     parser.add_argument("--json", action="store_true", help="JSON lines with every field and the hashes")
 
 
@@ -47,6 +49,9 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     rebuild = actions.add_parser("rebuild", help="replay the whole stream into a fresh projection")
     rebuild.add_argument("--timeout", type=formatting.positive_int, default=300, help="seconds to wait (300)")
     rebuild.set_defaults(run=rebuild_projection)
+    parked = actions.add_parser("parked", help="messages the projector could not project, newest first")
+    parked.add_argument("--limit", type=formatting.positive_int, default=100, help="at most this many (100)")
+    parked.set_defaults(run=list_parked)
 
 
 def event_filter(args: argparse.Namespace) -> audit_pb2.EventFilter:
@@ -58,6 +63,8 @@ def event_filter(args: argparse.Namespace) -> audit_pb2.EventFilter:
         since_us=getattr(args, "since", 0),
         until_us=getattr(args, "until", 0),
         ip_address=getattr(args, "ip", ""),
+        actor=args.actor,
+        token_id=args.token_id,
     )
 
 
@@ -174,4 +181,24 @@ def rebuild_projection(args: argparse.Namespace, clients: Clients) -> int:
     request = audit_pb2.RebuildProjectionRequest(caller=operator(), timeout_seconds=args.timeout)
     answer = clients.audit().RebuildProjection(request, timeout=args.timeout + 30)
     print(f"Rebuilt: {answer.events_projected} events projected from the stream")
+    return 0
+
+
+def parked_line(event: audit_pb2.ParkedEvent) -> str:
+    """One parked message in words: when, where in the stream, which event, why."""
+    what = "an unreadable envelope"
+    if event.event_id:
+        what = f"event {event.event_id} ({event.event_type}, {event.service} stream {event.stream} v{event.version})"
+    when = formatting.iso_time(event.parked_at_us)
+    return f"{when}  #{event.stream_sequence} {event.subject}: {what}: {event.error}"
+
+
+def list_parked(args: argparse.Namespace, clients: Clients) -> int:
+    """Prints the parked messages, newest first ("No parked events." when none). Raises grpc.RpcError."""
+    request = audit_pb2.ListParkedEventsRequest(caller=operator(), limit=min(args.limit, MAX_PAGE))
+    answer = clients.audit().ListParkedEvents(request, timeout=CALL_TIMEOUT)
+    for event in answer.events:
+        print(parked_line(event))
+    if not answer.events:
+        print("No parked events.")
     return 0

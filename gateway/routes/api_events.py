@@ -38,7 +38,10 @@ def event_json(event: audit_pb2.SecurityEvent) -> dict:
 
 def _filter(request: web.Request, **subject) -> audit_pb2.EventFilter:
     query = request.query
-    event_filter = audit_pb2.EventFilter(type=query.get("type", ""), ip_address=query.get("ip", ""), **subject)
+    event_filter = audit_pb2.EventFilter(
+        type=query.get("type", ""), ip_address=query.get("ip", ""), actor=query.get("actor", ""),
+        token_id=query.get("token_id", ""), **subject,
+    )
     if "since" in query:
         event_filter.since_us = parse_rfc3339(query["since"], "since")
     if "until" in query:

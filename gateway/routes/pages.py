@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import grpc
@@ -138,6 +139,9 @@ async def revoke_token(request: web.Request) -> web.Response:
 
 HISTORY_DAYS = 90
 DAY_US = 86_400 * 1_000_000
+# The audit service's offline checker of an exported log (standard library only), served as is.
+VERIFY_SCRIPT = Path(__file__).resolve().parents[2] / "services" / "audit" / "verify_export.py"
+VERIFY_SCRIPT_URL = "/security/verify_export.py"
 
 
 def _history_window(request: web.Request) -> tuple[audit_pb2.EventFilter, bool]:
@@ -172,7 +176,20 @@ async def _history_page(request: web.Request, caller, title: str, export: str, *
     )
     return render(
         request, "history.html", title=title, events=[_history_row(e) for e in answer.events],
-        next=answer.next_cursor, older=older, days=HISTORY_DAYS, export=export, **_frame(caller),
+        next=answer.next_cursor, older=older, days=HISTORY_DAYS, export=export,
+        verify_script=VERIFY_SCRIPT_URL, **_frame(caller),
+    )
+
+
+@routes.get(VERIFY_SCRIPT_URL)
+async def verify_script(request: web.Request) -> web.FileResponse:
+    """The script that checks a downloaded log's hashes offline; public, like its source."""
+    return web.FileResponse(
+        VERIFY_SCRIPT,
+        headers={
+            "Content-Type": "text/x-python; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="verify_export.py"',
+        },
     )
 
 

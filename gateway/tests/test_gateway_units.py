@@ -188,3 +188,30 @@ async def test_introspecting_a_lone_surrogate_answers_invalid_not_a_500(tmp_path
     assert body["user"] is None and body["caveats"] is None
     assert tokens.calls == []
     await client.close()
+
+
+def test_the_events_api_passes_every_filter_to_the_audit_service():
+    from gateway.routes.api_events import _filter
+
+    request = make_mocked_request(
+        "GET", "/api/v1/users/alice/events?type=TokenIssued&ip=192.0.2.1&actor=bob&token_id=t-1"
+        "&since=2024-05-01T00:00:00Z&until=2024-05-02T00:00:00Z")
+    log_filter = _filter(request, user="alice")
+    assert (log_filter.user, log_filter.type, log_filter.ip_address, log_filter.actor, log_filter.token_id) == (
+        "alice", "TokenIssued", "192.0.2.1", "bob", "t-1")
+    assert log_filter.until_us - log_filter.since_us == 86_400_000_000
+
+
+async def test_the_offline_verify_script_is_served_as_a_download(tmp_path):
+    from gateway.routes import pages
+
+    routes = web.RouteTableDef()
+    routes.get(pages.VERIFY_SCRIPT_URL)(pages.verify_script)
+    client = await _client(routes, tmp_path)
+    try:
+        answer = await client.get("/security/verify_export.py")
+        assert answer.status == 200
+        assert "attachment" in answer.headers["Content-Disposition"]
+        assert await answer.text() == pages.VERIFY_SCRIPT.read_text()
+    finally:
+        await client.close()

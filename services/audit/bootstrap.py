@@ -14,7 +14,7 @@ from services.audit.adapters.tables import metadata, store
 from services.audit.adapters.uploads_client import GrpcProjectAccess
 from services.audit.application.handlers import Dependencies
 from services.audit.entrypoints.event_consumer import Projector
-from services.audit.entrypoints.retention_job import INTERVAL_ENV, RetentionJob, retention_days
+from services.audit.entrypoints.retention_job import INTERVAL_ENV, RetentionJob, retention_policy
 from services.audit.entrypoints.grpc_server import STATUS_OF_ERROR, AuditServicer
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -28,7 +28,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     deps = Dependencies(engine=runtime.engine, access=GrpcProjectAccess(uploads_channel))
     projector = Projector(runtime)
     retention = RetentionJob(
-        runtime.engine, retention_days(), float(os.environ.get(INTERVAL_ENV, "") or 3600)
+        runtime.engine, retention_policy(), float(os.environ.get(INTERVAL_ENV, "") or 3600)
     )
 
     def register(server):

@@ -1,4 +1,4 @@
-"""Faults with real processes: a frozen audit service, NATS away during a burst, a poisoned
+"""Faults with real processes: the audit service killed and started again, NATS away during a burst, a poisoned
 message. Every event is projected once, in per-stream order, and nothing blocks the log."""
 
 from __future__ import annotations
@@ -10,10 +10,13 @@ import signal
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench.audit_events import Publisher, failed_logins
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.hashing import chain_hash
 from tests.integration.audit_helpers import audit_engine, export, wait_until
 
 
@@ -32,17 +35,32 @@ def publish(nats, envelopes) -> None:
     asyncio.run(run())
 
 
-def test_events_produced_while_audit_is_stopped_appear_once(gatehouse, nats):
-    pid = gatehouse.pids()["audit"]
-    os.kill(pid, signal.SIGSTOP)
+def _dead(pid: int) -> bool:
     try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")  # a zombie: killed, not reaped yet by the frozen supervisor
+
+
+def test_events_produced_while_audit_is_stopped_appear_once(gatehouse, nats):
+    killed = gatehouse.pids()["audit"]
+    # The supervisor would restart audit within half a second: freeze it while audit is down.
+    os.kill(gatehouse.process.pid, signal.SIGSTOP)
+    try:
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda: _dead(killed), timeout=10)
         envelopes = failed_logins(1000, ip="198.51.100.10")
         publish(nats, envelopes)
-        time.sleep(1)
+        assert _dead(killed)
     finally:
-        os.kill(pid, signal.SIGCONT)
+        os.kill(gatehouse.process.pid, signal.SIGCONT)  # it reaps audit and starts a new one
+    restarted = wait_until(lambda: (lambda pid: pid if pid != killed else None)(gatehouse.pids()["audit"]), timeout=30)
+    assert not _dead(restarted)
+    gatehouse.wait_healthy(60)
     events = wait_until(lambda: (lambda log: log if len(log) >= 1000 else None)(
         operator_log_of_ip(gatehouse, "198.51.100.10")), timeout=120, interval=1)
+    assert len(events) == 1000
     assert sorted(e["id"] for e in events) == sorted(e.event_id for e in envelopes)
     assert all(e["chain_ok"] for e in events)
 
@@ -78,13 +96,22 @@ def test_nats_down_for_ten_seconds_during_a_burst_loses_and_doubles_nothing(alic
     assert gatehouse.cli("audit", "verify").returncode == 0
 
 
+def _undecodable_payload() -> envelope_pb2.EventEnvelope:
+    (envelope,) = failed_logins(1, ip="198.51.100.21")
+    envelope.payload = b"\xff\xff\xff\xff"
+    envelope.hash = chain_hash(envelope.prev_hash, envelope)
+    return envelope
+
+
 def test_a_poisoned_message_is_parked_and_does_not_block_the_log(gatehouse, nats):
     good = failed_logins(2, ip="198.51.100.20")
+    undecodable = _undecodable_payload()
 
     async def run():
         async with Publisher(nats.url) as publisher:
             await publisher.publish(good[0])
             await publisher.publish_raw("gatehouse.events.identity.LoginFailed", b"\xff\x00not protobuf", str(uuid.uuid4()))
+            await publisher.publish(undecodable)
             await publisher.publish(good[1])
 
     asyncio.run(run())
@@ -96,10 +123,17 @@ def test_a_poisoned_message_is_parked_and_does_not_block_the_log(gatehouse, nats
     try:
         def parked():
             with engine.connect() as connection:
-                return list(connection.execute(sa.text("SELECT subject, error FROM parked_events")))
+                rows = list(connection.execute(sa.text("SELECT subject, error FROM parked_events ORDER BY id")))
+                return rows if len(rows) == 2 else None
 
         rows = wait_until(parked, timeout=60)
     finally:
         engine.dispose()
-    assert len(rows) == 1 and rows[0].subject == "gatehouse.events.identity.LoginFailed"
-    assert "Error" in rows[0].error
+    assert [row.subject for row in rows] == ["gatehouse.events.identity.LoginFailed"] * 2
+    assert "Error" in rows[0].error and "cannot be decoded" in rows[1].error
+    assert operator_log_of_ip(gatehouse, "198.51.100.21") == []
+    listed = gatehouse.cli("audit", "parked")
+    assert listed.returncode == 0, listed.stderr
+    first, second = listed.stdout.splitlines()  # newest first
+    assert undecodable.event_id in first and "cannot be decoded" in first
+    assert "an unreadable envelope" in second

@@ -3,6 +3,9 @@ pages reachable; a project's page for its maintainers; the download of one's own
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.integration.flow import build_project, twine_upload
 
 
@@ -28,3 +31,15 @@ def test_project_history_page_for_a_maintainer_only(alice, gatehouse, tmp_path, 
     assert "history_demo-1.0" in page.text and "twine" in page.text
     stranger = http.get(f"{gatehouse.url}/projects/history-demo/security-history", allow_redirects=False)
     assert stranger.status_code in (303, 401, 403)
+
+
+def test_the_history_page_serves_the_script_that_verifies_the_download(alice, gatehouse, tmp_path):
+    page = alice.http.get(f"{gatehouse.url}/account/security-history")
+    assert 'href="/security/verify_export.py"' in page.text
+    script = tmp_path / "verify_export.py"
+    script.write_bytes(alice.http.get(f"{gatehouse.url}/security/verify_export.py").content)
+    log = alice.http.get(f"{gatehouse.url}/api/v1/users/alice/events/export")
+    assert log.status_code == 200
+    checked = subprocess.run([sys.executable, "-I", str(script)], input=log.text, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout.startswith("OK: ") and " 0 events" not in checked.stdout

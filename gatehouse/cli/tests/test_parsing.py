@@ -80,3 +80,14 @@ def test_tail_takes_user_project_and_json():
 def test_a_command_group_is_required(capsys):
     with pytest.raises(SystemExit):
         parse()
+
+
+def test_actor_and_token_filters_become_the_event_filter():
+    for command in ("query", "tail"):
+        log_filter = audit.event_filter(parse("audit", command, "--actor", "bob", "--token-id", "t-1"))
+        assert (log_filter.actor, log_filter.token_id) == ("bob", "t-1")
+
+
+def test_parked_lists_with_a_limit():
+    args = parse("audit", "parked", "--limit", "5")
+    assert args.limit == 5 and args.run is audit.list_parked

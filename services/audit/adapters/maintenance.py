@@ -16,6 +16,7 @@ from services.audit.adapters.tables import (
     store,
 )
 from services.audit.domain.chain import ChainHead
+from services.audit.domain.retention import KINDS, USER, stream_prefix
 
 events = security_events
 
@@ -26,11 +27,19 @@ async def retention_starts(connection: AsyncConnection) -> dict[tuple[str, str],
     return {(row.service, row.stream): ChainHead(row.version, row.hash) for row in rows}
 
 
-async def _expired_heads(connection: AsyncConnection, cutoff_us: int) -> list:
-    """Per stream, the newest event older than the cutoff: (service, stream, version, hash)."""
+def _streams_of_kind(kind: str) -> sa.ColumnElement:
+    if kind != USER:
+        return events.c.stream.startswith(stream_prefix(kind), autoescape=True)
+    others = [events.c.stream.startswith(stream_prefix(k), autoescape=True) for k in KINDS if k != USER]
+    return sa.not_(sa.or_(*others))
+
+
+async def _expired_heads(connection: AsyncConnection, cutoff_us: int, kind: str) -> list:
+    """Per stream of `kind`, the newest event older than the cutoff: (service, stream,
+    version, hash)."""
     newest = (
         sa.select(events.c.service, events.c.stream, sa.func.max(events.c.version).label("version"))
-        .where(events.c.occurred_at_us < cutoff_us)
+        .where(events.c.occurred_at_us < cutoff_us, _streams_of_kind(kind))
         .group_by(events.c.service, events.c.stream)
         .subquery()
     )
@@ -64,11 +73,12 @@ async def trim_stream(connection: AsyncConnection, service: str, stream: str, he
     return removed
 
 
-async def apply_retention(connection: AsyncConnection, cutoff_us: int) -> int:
-    """Removes every row that occurred before `cutoff_us`, stream by stream, keeping each
-    chain verifiable from its retention mark. Returns the number of rows removed."""
+async def apply_retention(connection: AsyncConnection, cutoff_us: int, kind: str) -> int:
+    """Removes every row of `kind`'s streams (see domain/retention.py) that occurred before
+    `cutoff_us`, stream by stream, keeping each chain verifiable from its retention mark.
+    Returns the number of rows removed."""
     removed = 0
-    for row in await _expired_heads(connection, cutoff_us):
+    for row in await _expired_heads(connection, cutoff_us, kind):
         removed += await trim_stream(connection, row.service, row.stream, ChainHead(row.version, row.hash))
     return removed
 
@@ -81,6 +91,12 @@ async def park(connection: AsyncConnection, consumer: str, subject: str, sequenc
             parked_at_us=now_us(),
         )
     )
+
+
+async def parked(connection: AsyncConnection, limit: int) -> list:
+    """Up to `limit` parked messages, newest first."""
+    statement = sa.select(parked_events).order_by(parked_events.c.id.desc()).limit(limit)
+    return list(await connection.execute(statement))
 
 
 async def clear_projection(connection: AsyncConnection, consumer: str) -> None:

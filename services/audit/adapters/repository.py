@@ -32,6 +32,12 @@ async def chain_head(connection: AsyncConnection, service: str, stream: str) -> 
     return ChainHead(row.version, row.hash) if row else None
 
 
+async def chain_heads_by_stream(connection: AsyncConnection) -> dict[tuple[str, str], ChainHead]:
+    """Every stream's last projected (version, hash), per (service, stream)."""
+    rows = await connection.execute(sa.select(chain_heads))
+    return {(row.service, row.stream): ChainHead(row.version, row.hash) for row in rows}
+
+
 async def save_chain_head(
     connection: AsyncConnection, service: str, stream: str, head: ChainHead, existed: bool
 ) -> None:
@@ -99,6 +105,10 @@ def _select(query: LogQuery) -> tuple[sa.Select, sa.ColumnElement]:
         statement = statement.where(events.c.occurred_at_us < query.until_us)
     if query.ip_address:
         statement = statement.where(events.c.actor_ip == query.ip_address)
+    if query.actor_user_id:
+        statement = statement.where(events.c.actor_user_id == query.actor_user_id)
+    if query.token_id:
+        statement = statement.where(events.c.actor_token_id == query.token_id)
     if query.before_seq:
         statement = statement.where(position < query.before_seq)
     if query.after_seq:

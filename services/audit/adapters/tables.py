@@ -41,6 +41,7 @@ security_events = sa.Table(
     sa.Column("chain_ok", sa.Boolean, nullable=False),
     sa.Index("ix_security_events_stream", "service", "stream", "version"),
     sa.Index("ix_security_events_ip_seq", "actor_ip", "seq"),
+    sa.Index("ix_security_events_token_seq", "actor_token_id", "seq"),
 )
 
 # One row per (log, event): a log page is a range scan of this primary key.
@@ -49,6 +50,8 @@ log_entries = sa.Table(
     metadata,
     sa.Column("log_key", sa.String(250), primary_key=True),
     sa.Column("seq", Position, primary_key=True, autoincrement=False),
+    # Retention removes a trimmed stream's memberships by seq.
+    sa.Index("ix_log_entries_seq", "seq"),
 )
 
 # username -> user_id, so that a user log can be asked for by name.

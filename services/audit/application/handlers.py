@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 from packaging.utils import canonicalize_name
@@ -51,31 +51,37 @@ async def authorize(
     access.authorize(caller, log_filter, allowed)
 
 
-async def log_keys_for(
-    connection: AsyncConnection, caller: common_pb2.Principal, log_filter: audit_pb2.EventFilter
-) -> tuple[str, ...] | None:
-    """The logs to intersect; None when the filter names a user nobody has. Raises only
+async def _user_id(connection: AsyncConnection, caller: common_pb2.Principal, username: str) -> str | None:
+    if access.reads_own_log(caller, username) and caller.user_id:
+        return caller.user_id
+    return await repository.user_id_of(connection, username)
+
+
+async def resolve_query(
+    connection: AsyncConnection, caller: common_pb2.Principal, log_filter: audit_pb2.EventFilter, **position
+) -> LogQuery | None:
+    """The LogQuery for `log_filter` at a position (before_seq/after_seq, limit): the logs to
+    intersect, by user id; None when the filter names a user nobody has. An actor's events
+    are all in the actor's own log, so filtering by actor intersects that log too. Raises only
     database errors."""
-    keys = []
-    if log_filter.user:
-        own = access.reads_own_log(caller, log_filter.user) and caller.user_id
-        user_id = caller.user_id if own else await repository.user_id_of(connection, log_filter.user)
-        if not user_id:
+    keys, user_ids = [], {}
+    for role, username in (("user", log_filter.user), ("actor", log_filter.actor)):
+        user_id = username and await _user_id(connection, caller, username)
+        if username and not user_id:
             return None
-        keys.append(user_log_key(user_id))
+        if user_id and user_log_key(user_id) not in keys:
+            keys.append(user_log_key(user_id))
+        user_ids[role] = user_id or ""
     if log_filter.project:
         keys.append(project_log_key(log_filter.project))
-    return tuple(keys)
-
-
-def log_query(keys: tuple[str, ...], log_filter: audit_pb2.EventFilter, **position) -> LogQuery:
-    """The LogQuery for `log_filter` over the logs `keys`, at a position (before/after seq)."""
     return LogQuery(
-        log_keys=keys,
+        log_keys=tuple(keys),
         type=log_filter.type,
         since_us=log_filter.since_us,
         until_us=log_filter.until_us,
         ip_address=log_filter.ip_address,
+        actor_user_id=user_ids["actor"],
+        token_id=log_filter.token_id,
         **position,
     )
 
@@ -92,12 +98,12 @@ async def uncancelled(coroutine: Awaitable[T]) -> T:
         raise
 
 
-async def _newest_page(deps: Dependencies, request: audit_pb2.QueryEventsRequest, query: LogQuery) -> list:
+async def _newest_page(deps: Dependencies, request: audit_pb2.QueryEventsRequest, **position) -> list:
     async with deps.engine.connect() as connection:
-        keys = await log_keys_for(connection, request.caller, request.filter)
-        if keys is None:
+        query = await resolve_query(connection, request.caller, request.filter, **position)
+        if query is None:
             return []
-        return await repository.newest_events(connection, replace(query, log_keys=keys))
+        return await repository.newest_events(connection, query)
 
 
 async def query_events(
@@ -109,8 +115,7 @@ async def query_events(
     limit = page_size(request.limit)
     before_seq = decode_cursor(request.cursor)
     check_time_range(request.filter.since_us, request.filter.until_us)
-    query = log_query((), request.filter, before_seq=before_seq, limit=limit + 1)
-    rows = await uncancelled(_newest_page(deps, request, query))
+    rows = await uncancelled(_newest_page(deps, request, before_seq=before_seq, limit=limit + 1))
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].seq) if len(rows) > limit else ""
     return audit_pb2.QueryEventsResponse(
@@ -121,10 +126,9 @@ async def query_events(
 async def _rows_after(deps: Dependencies, request: audit_pb2.TailEventsRequest, after_seq: int) -> list:
     # A fresh short transaction per poll: SQLite writers must never wait on an idle tail.
     async with deps.engine.connect() as connection:
-        keys = await log_keys_for(connection, request.caller, request.filter)
-        if keys is None:
+        query = await resolve_query(connection, request.caller, request.filter, after_seq=after_seq, limit=TAIL_BATCH)
+        if query is None:
             return []
-        query = log_query(keys, request.filter, after_seq=after_seq, limit=TAIL_BATCH)
         return await repository.events_after(connection, query)
 
 
@@ -154,15 +158,18 @@ async def tail_events(
 
 async def walk_chains(engine: AsyncEngine) -> tuple[ChainBreak | None, int]:
     """Recomputes every stored event's hash and link, stream by stream (a trimmed stream from
-    its retention mark); returns the first broken one (or None) and how many events were
-    checked. Raises only database errors."""
+    its retention mark), then checks that each stream still ends at the head the projector
+    recorded (so deleting a stream's newest events, or a whole stream, is found); returns the
+    first break (or None) and how many events were checked. Raises only database errors."""
     async with engine.connect() as connection:
+        # Heads first: a row is committed with its head, so rows read later are never behind.
+        projected = await repository.chain_heads_by_stream(connection)
         walker = ChainWalker(await maintenance.retention_starts(connection))
         async for row in repository.rows_in_stream_order(connection):
             found = walker.check(repository.envelope_of(row))
             if found is not None:
                 return found, walker.checked
-    return None, walker.checked
+    return walker.missing_tail(projected), walker.checked
 
 
 async def verify(engine: AsyncEngine) -> ChainBreak | None:

@@ -1,23 +1,28 @@
-"""Operator use cases: export a log, verify every chain, rebuild the projection, retention."""
+"""Operator use cases: export a log, verify every chain, rebuild the projection, retention,
+list parked messages."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from google.protobuf.message import DecodeError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse.audit.v1 import audit_pb2
 from gatehouse.common.v1 import common_pb2
+from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.store import now_us
 from services.audit.adapters import maintenance, repository
 from services.audit.application import handlers
 from services.audit.domain.access import NOT_ALLOWED
 from services.audit.domain.errors import NotAllowedToReadLog, ReplayTimedOut
+from services.audit.domain.query import page_size
+from services.audit.domain.retention import RetentionPolicy
 
 EXPORT_BATCH = 500
+PARKED_PAGE = 100
 DEFAULT_REBUILD_TIMEOUT = 300
-DAY_US = 86_400 * 1_000_000
 
 
 class Rebuilder(Protocol):
@@ -34,10 +39,11 @@ def require_operator(caller: common_pb2.Principal) -> None:
 
 async def _rows_after(deps: handlers.Dependencies, request, after_seq: int) -> list:
     async with deps.engine.connect() as connection:
-        keys = await handlers.log_keys_for(connection, request.caller, request.filter)
-        if keys is None:
+        query = await handlers.resolve_query(
+            connection, request.caller, request.filter, after_seq=after_seq, limit=EXPORT_BATCH
+        )
+        if query is None:
             return []
-        query = handlers.log_query(keys, request.filter, after_seq=after_seq, limit=EXPORT_BATCH)
         return await repository.events_after(connection, query)
 
 
@@ -90,10 +96,38 @@ async def rebuild_projection(
     return audit_pb2.RebuildProjectionResponse(events_projected=count)
 
 
-async def apply_retention(engine: AsyncEngine, days: float, now: int | None = None) -> int:
-    """Removes projected rows older than `days` (nothing when days <= 0); returns how many."""
-    if days <= 0:
-        return 0
-    cutoff = (now if now is not None else now_us()) - int(days * DAY_US)
-    async with engine.begin() as connection:
-        return await maintenance.apply_retention(connection, cutoff)
+def parked_event_of(row) -> audit_pb2.ParkedEvent:
+    """The API form of a parked message, with the envelope's identity when it parses."""
+    parked = audit_pb2.ParkedEvent(
+        id=row.id, subject=row.subject, stream_sequence=row.stream_sequence, error=row.error,
+        parked_at_us=row.parked_at_us,
+    )
+    try:
+        envelope = envelope_pb2.EventEnvelope.FromString(row.data)
+    except DecodeError:
+        return parked
+    parked.event_id, parked.event_type = envelope.event_id, envelope.type
+    parked.service, parked.stream, parked.version = envelope.service, envelope.stream, envelope.version
+    return parked
+
+
+async def list_parked_events(
+    deps: handlers.Dependencies, request: audit_pb2.ListParkedEventsRequest
+) -> audit_pb2.ListParkedEventsResponse:
+    """The parked messages, newest first. Raises NotAllowedToReadLog for a non-operator,
+    InvalidFilter for a negative limit."""
+    require_operator(request.caller)
+    limit = page_size(request.limit or PARKED_PAGE)
+    async with deps.engine.connect() as connection:
+        rows = await maintenance.parked(connection, limit)
+    return audit_pb2.ListParkedEventsResponse(events=[parked_event_of(row) for row in rows])
+
+
+async def apply_retention(engine: AsyncEngine, policy: RetentionPolicy, now: int | None = None) -> int:
+    """Removes projected rows older than their log kind's retention (nothing for a kind kept
+    whole); returns how many. Raises only database errors."""
+    removed = 0
+    for kind, cutoff in policy.cutoffs(now if now is not None else now_us()).items():
+        async with engine.begin() as connection:
+            removed += await maintenance.apply_retention(connection, cutoff, kind)
+    return removed

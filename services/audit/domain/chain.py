@@ -92,6 +92,22 @@ class ChainWalker:
             envelope.event_id, envelope.service, envelope.stream, envelope.version, verdict.problem
         )
 
+    def missing_tail(self, projected: dict[tuple[str, str], ChainHead]) -> ChainBreak | None:
+        """The first stream whose stored events end before the head the projector recorded
+        (`projected`, per (service, stream)): its newest events, or all of them, were deleted.
+        Call it after every event was checked."""
+        for (service, stream), expected in sorted(projected.items()):
+            walked = self._heads.get((service, stream), ChainHead())
+            if walked.version < expected.version:
+                problem = (
+                    f"events after version {walked.version} are missing "
+                    f"(the projection saw up to version {expected.version})"
+                )
+                return ChainBreak("", service, stream, walked.version + 1, problem)
+            if walked.version == expected.version and not hmac.compare_digest(walked.hash, expected.hash):
+                return ChainBreak("", service, stream, walked.version, "the newest event is not the one projected")
+        return None
+
 
 def first_break(envelopes: Iterable[envelope_pb2.EventEnvelope]) -> ChainBreak | None:
     """The first broken link in `envelopes`, which must come ordered by stream then version;

@@ -29,3 +29,9 @@ class ReplayTimedOut(AuditError):
     """A rebuild's replay did not catch up with the stream in time (it goes on in the background)."""
 
     code = "replay_timed_out"
+
+
+class UndecodablePayload(AuditError):
+    """An event of a known type whose payload does not parse: it is parked, not projected."""
+
+    code = "undecodable_payload"

@@ -15,6 +15,7 @@ from google.protobuf.message import DecodeError
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore import registry
+from services.audit.domain.errors import UndecodablePayload
 from services.audit.domain.query import project_log_key, user_log_key
 from services.audit.domain.tags import tag_of
 
@@ -49,11 +50,16 @@ def without_secrets(value: Any) -> Any:
 
 
 def additional_of(envelope: envelope_pb2.EventEnvelope) -> dict[str, Any]:
-    """The payload as a JSON-ready dict ({} for a type or payload this build cannot read)."""
+    """The payload as a JSON-ready dict ({} for a type this build does not know yet).
+    Raises UndecodablePayload when a known type's payload does not parse."""
     try:
         message = registry.decode(envelope.type, envelope.payload)
-    except (registry.UnknownEventType, DecodeError):
+    except registry.UnknownEventType:
         return {}
+    except DecodeError as error:
+        raise UndecodablePayload(
+            f"The payload of event {envelope.event_id} ({envelope.type}) cannot be decoded."
+        ) from error
     return without_secrets(json_format.MessageToDict(message, preserving_proto_field_name=True))
 
 
@@ -123,7 +129,8 @@ def row_of(
 
 def project(envelope: envelope_pb2.EventEnvelope, chain_ok: bool) -> ProjectedEvent:
     """The record, log memberships and user names one envelope yields. Never raises for an
-    unknown event type: it is tagged `unknown:<Type>` with no additional data."""
+    unknown event type: it is tagged `unknown:<Type>` with no additional data. Raises
+    UndecodablePayload for a known type whose payload does not parse."""
     additional = additional_of(envelope)
     return ProjectedEvent(
         row=row_of(envelope, additional, chain_ok),

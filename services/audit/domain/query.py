@@ -24,6 +24,9 @@ class LogQuery:
     since_us: int = 0
     until_us: int = 0
     ip_address: str = ""
+    # The user who acted (not the one acted upon) and the API token they used.
+    actor_user_id: str = ""
+    token_id: str = ""
     before_seq: int = 0
     after_seq: int = 0
     limit: int = DEFAULT_LIMIT

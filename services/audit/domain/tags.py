@@ -3,6 +3,11 @@
 Tags are shaped `source:subject:action` and, like the events they name, never hold a secret.
 Every event type known to gatehouse/eventstore/registry.py must appear here (a unit test
 checks it); a type from a newer producer gets `unknown:<Type>` instead of an error.
+
+The catalogue covers at least what PyPI records. Where no service emits the event yet, the
+entry names the event type it will have (PLANNED_EVENT_TYPES) so that its producer only adds
+the protobuf message. PyPI's account-side role tags are the project role events: they land in
+the subject user's log as well as in the project's.
 """
 
 from __future__ import annotations
@@ -43,7 +48,32 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "SecondFactorRejected": "account:login:second_factor_failed",
     "SecurityKeyCloneSuspected": "account:two_factor:clone_suspected",
     "PasskeySignInChanged": "account:two_factor:passkey_changed",
+    # Planned: catalogued before their producers emit them (see PLANNED_EVENT_TYPES).
+    "LoginFromNewDevice": "account:login:new_device",
+    "PasswordChanged": "account:password:changed",
+    "PasswordResetRequested": "account:password:reset_requested",
+    "PasswordReset": "account:password:reset",
+    "EmailAdded": "account:email:added",
+    "EmailRemoved": "account:email:removed",
+    "EmailVerified": "account:email:verified",
+    "EmailChanged": "account:email:primary_changed",
+    "EmailSent": "account:email:sent",
+    "RoleChanged": "project:role:changed",
+    "RoleRemoved": "project:role:removed",
+    "ReleaseYanked": "project:release:yanked",
+    "ReleaseUnyanked": "project:release:unyanked",
+    "ReleasePublished": "project:release:published_from_stage",
+    "ProjectPolicyChanged": "project:policy:changed",
+    "FileRemoved": "file:file:removed",
 }
+
+# Catalogued event types no service emits yet; a test keeps this list honest.
+PLANNED_EVENT_TYPES = frozenset({
+    "LoginFromNewDevice", "PasswordChanged", "PasswordResetRequested", "PasswordReset",
+    "EmailAdded", "EmailRemoved", "EmailVerified", "EmailChanged", "EmailSent",
+    "RoleChanged", "RoleRemoved", "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
+    "FileRemoved",
+})
 
 
 def _with_reason(sentence: str, record: Additional) -> str:
@@ -69,6 +99,37 @@ def _method_sentence(what: str, record: Additional) -> str:
     method = names.get(str(record.get("method", "")), "Second factor")
     label = f" '{record['label']}'" if record.get("label") else ""
     return f"{method}{label} {what}"
+
+
+def _device(record: Additional) -> str:
+    device = record.get("device") or record.get("user_agent") or ""
+    return f"Logged in from a new device ({device})" if device else "Logged in from a new device"
+
+
+def _email(what: str, record: Additional) -> str:
+    email = record.get("email", "")
+    return f"E-mail address {email} {what}" if email else f"E-mail address {what}"
+
+
+def _primary_email_changed(record: Additional) -> str:
+    old, new = record.get("old_email", ""), record.get("new_email", "") or record.get("email", "")
+    if old and new:
+        return f"Primary e-mail address changed from {old} to {new}"
+    return f"Primary e-mail address changed to {new}" if new else "Primary e-mail address changed"
+
+
+def _role_changed(record: Additional) -> str:
+    who = record.get("username", "") or "A user"
+    old, new = record.get("old_role", ""), record.get("role", "") or record.get("new_role", "")
+    if old and new:
+        return f"{who} changed from {old} to {new}"
+    return f"{who} now {new}" if new else f"{who}'s role changed"
+
+
+def _policy_changed(record: Additional) -> str:
+    state = "on" if record.get("enabled") else "off"
+    weakened = " (weakened: every owner was mailed)" if record.get("weakened") else ""
+    return f"Policy {record.get('policy', '')} turned {state}{weakened}"
 
 
 def _session_ended(record: Additional) -> str:
@@ -119,6 +180,24 @@ RENDERERS: dict[str, Renderer] = {
     "account:two_factor:clone_suspected": lambda r: (
         f"Security key '{r.get('label', '')}' may be cloned (its signature counter went backwards)"
     ),
+    "account:login:new_device": _device,
+    "account:password:changed": lambda r: "Password changed",
+    "account:password:reset_requested": lambda r: "Password reset requested (a link was e-mailed)",
+    "account:password:reset": lambda r: "Password reset through an e-mailed link",
+    "account:email:added": lambda r: _email("added", r),
+    "account:email:removed": lambda r: _email("removed", r),
+    "account:email:verified": lambda r: _email("verified", r),
+    "account:email:primary_changed": _primary_email_changed,
+    "account:email:sent": lambda r: f"E-mail sent: {r.get('subject', '') or 'a message'}",
+    "project:role:changed": _role_changed,
+    "project:role:removed": lambda r: (
+        f"{r.get('username', '') or 'A user'} removed as {r.get('role', '') or 'collaborator'}"
+    ),
+    "project:release:yanked": lambda r: _with_reason(f"Release {r.get('version', '')} yanked", r),
+    "project:release:unyanked": lambda r: f"Release {r.get('version', '')} no longer yanked",
+    "project:release:published_from_stage": lambda r: f"Staged release {r.get('version', '')} published",
+    "project:policy:changed": _policy_changed,
+    "file:file:removed": lambda r: _with_reason(f"File {r.get('filename', '')} removed", r),
 }
 
 
@@ -135,14 +214,3 @@ def render(tag: str, record: Additional) -> str:
         return f"Event {tag.removeprefix(UNKNOWN_PREFIX)}"
     return renderer(record)
 
-
-# Project policies (set by an Owner in the uploads service). Kept in one block at the end so
-# that the catalogue above merges cleanly with other additions.
-def _policy_changed(record: Additional) -> str:
-    state = "on" if record.get("enabled") else "off"
-    weakened = " (weakened: every owner was mailed)" if record.get("weakened") else ""
-    return f"Policy {record.get('policy', '')} turned {state}{weakened}"
-
-
-TAG_OF_EVENT_TYPE["ProjectPolicyChanged"] = "project:policy:changed"
-RENDERERS["project:policy:changed"] = _policy_changed

@@ -1,8 +1,9 @@
 """The projector: a durable JetStream consumer feeding every domain event to the projection.
 
-It parks a message it cannot handle after MAX_DELIVERIES attempts (stored in `parked_events`,
-logged as an error, acknowledged) so that one poisoned message never holds the log back, and
-it can replay the whole stream into an emptied projection on request (`rebuild`).
+It parks a message it cannot handle after MAX_DELIVERIES attempts, or at once when its
+envelope or payload does not parse (stored in `parked_events`, logged as an error,
+acknowledged) so that one poisoned message never holds the log back, and it can replay the
+whole stream into an emptied projection on request (`rebuild`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 
 import sqlalchemy as sa
 import structlog
+from google.protobuf.message import DecodeError
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.messaging.consumer import DurableConsumer
@@ -18,6 +20,7 @@ from gatehouse.messaging.jetstream import SUBJECT_ROOT
 from gatehouse.service_runtime import EventSourcedRuntime
 from services.audit.adapters import batch_repository, maintenance
 from services.audit.application.projector import project_batch, project_envelope
+from services.audit.domain.errors import UndecodablePayload
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +79,9 @@ class ParkingConsumer(DurableConsumer):
 
     async def _retry_or_park(self, message, error: Exception) -> None:
         delivered = message.metadata.num_delivered
-        if delivered < MAX_DELIVERIES:
+        # Bytes that do not parse never will: park them at once rather than retry.
+        hopeless = isinstance(error, (UndecodablePayload, DecodeError))
+        if delivered < MAX_DELIVERIES and not hopeless:
             log.warning("audit.projection_retry", subject=message.subject, delivered=delivered, error=repr(error))
             await message.nak(delay=RETRY_DELAY)
             return

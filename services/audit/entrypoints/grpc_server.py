@@ -56,3 +56,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         if self._rebuilder is None:
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, "This audit process does not project.")
         return await integrity.rebuild_projection(self._deps, self._rebuilder, request)
+
+    async def ListParkedEvents(self, request, context):
+        """The messages the projector parked, newest first. PERMISSION_DENIED for a non-operator."""
+        return await integrity.list_parked_events(self._deps, request)

@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import identity_pb2 as identity_events
+from gatehouse.events.v1 import mfa_pb2 as mfa_events
 from gatehouse.events.v1 import tokens_pb2 as token_events
 from gatehouse.events.v1 import uploads_pb2 as upload_events
 from gatehouse.eventstore.hashing import GENESIS_HASH, chain_hash
@@ -98,4 +99,53 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "UploadRejected": ("uploads", project_stream, upload_events.UploadRejected(
             project_name="Demo", filename="demo-1.0.tar.gz", reason="File already exists."),
             project_subject()),
+        "ProjectPolicyChanged": ("uploads", project_stream, upload_events.ProjectPolicyChanged(
+            project_id=PROJECT_ID, project_name="Demo", policy="require_2fa", enabled=False, weakened=True,
+            owner_user_ids=[ALICE]), project_subject()),
     }
+
+
+def _token_project_subject() -> envelope_pb2.Subjects:
+    return envelope_pb2.Subjects(user_id=ALICE, username="alice", project="demo", project_id=PROJECT_ID)
+
+
+def mfa_and_token_samples() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]]:
+    """One event of every MFA and token type sample_events() leaves out, as their services
+    record them (subjects included)."""
+    mfa, token = ("mfa", f"mfa-{ALICE}"), ("tokens", "token-t1")
+    return {
+        "RecoveryCodesGenerated": (*mfa, mfa_events.RecoveryCodesGenerated(user_id=ALICE, count=8), user_subject()),
+        "RecoveryCodesRegenerated": (*mfa, mfa_events.RecoveryCodesRegenerated(user_id=ALICE, count=8), user_subject()),
+        "RecoveryCodesConfirmed": (*mfa, mfa_events.RecoveryCodesConfirmed(user_id=ALICE, remaining=7), user_subject()),
+        "RecoveryCodeUsed": (*mfa, mfa_events.RecoveryCodeUsed(user_id=ALICE, remaining=6), user_subject()),
+        "SecondFactorAdded": (*mfa, mfa_events.SecondFactorAdded(
+            user_id=ALICE, factor_id="f1", method="totp", label="phone"), user_subject()),
+        "SecondFactorRemoved": (*mfa, mfa_events.SecondFactorRemoved(
+            user_id=ALICE, factor_id="f1", method="totp", label="phone"), user_subject()),
+        "SecondFactorAccepted": (*mfa, mfa_events.SecondFactorAccepted(
+            user_id=ALICE, method="totp", label="phone", session_id="s1"), user_subject()),
+        "SecondFactorRejected": (*mfa, mfa_events.SecondFactorRejected(
+            user_id=ALICE, method="totp", reason="wrong_code"), user_subject()),
+        "SecurityKeyCloneSuspected": (*mfa, mfa_events.SecurityKeyCloneSuspected(
+            user_id=ALICE, key_id="k1", label="yubikey", stored_sign_count=5, presented_sign_count=2),
+            user_subject()),
+        "PasskeySignInChanged": (*mfa, mfa_events.PasskeySignInChanged(
+            user_id=ALICE, key_id="k1", label="yubikey", enabled=True), user_subject()),
+        "TokenRotated": (*token, token_events.TokenRotated(
+            token_id="t1", user_id=ALICE, name="ci", new_token_id="t2"), user_subject()),
+        "TokenLeaked": (*token, token_events.TokenLeaked(
+            token_id="t1", user_id=ALICE, name="ci", url="https://example.org/leak"), user_subject()),
+        "TokenUsed": (*token, token_events.TokenUsed(
+            token_id="t1", user_id=ALICE, name="ci", network="192.0.2.0/24"), user_subject()),
+        "ProjectTokenAdded": (*token, token_events.ProjectTokenAdded(
+            token_id="t1", user_id=ALICE, name="ci", project="demo", project_id=PROJECT_ID),
+            _token_project_subject()),
+        "ProjectTokenRemoved": (*token, token_events.ProjectTokenRemoved(
+            token_id="t1", user_id=ALICE, name="ci", project="demo", project_id=PROJECT_ID, reason="revoked"),
+            _token_project_subject()),
+    }
+
+
+def every_sample() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]]:
+    """sample_events() and mfa_and_token_samples(): one event of every type in the registry."""
+    return {**sample_events(), **mfa_and_token_samples()}

@@ -58,3 +58,18 @@ def test_first_break_names_the_tampered_event_among_several_streams():
 
 def test_first_break_is_none_for_intact_chains():
     assert chain.first_break(_stream(2, "user-a") + _stream(2, "user-b")) is None
+
+
+def test_a_walker_names_a_stream_whose_tail_is_missing():
+    walker = chain.ChainWalker()
+    for envelope in _stream(count=2):
+        assert walker.check(envelope) is None
+    projected = {
+        ("identity", "user-a"): chain.ChainHead(3, "f" * 64),
+        ("tokens", "token-b"): chain.ChainHead(1, "e" * 64),
+    }
+    found = walker.missing_tail(projected)
+    assert (found.service, found.stream, found.version) == ("identity", "user-a", 3)
+    del projected[("identity", "user-a")]
+    assert walker.missing_tail(projected).stream == "token-b"
+    assert walker.missing_tail({}) is None

@@ -17,6 +17,7 @@ from services.audit.application.handlers import Dependencies, verify
 from services.audit.application.projector import project_envelope
 from services.audit.bootstrap import MIGRATIONS
 from services.audit.entrypoints.grpc_server import STATUS_OF_ERROR, AuditServicer
+from services.audit.tests import factories
 from services.audit.tests.factories import Chains, actor, sample_events
 from services.audit.tests.test_access import FakeProjectAccess
 
@@ -87,8 +88,8 @@ async def test_a_user_log_is_paged_newest_first(stub, projected):
 
 async def test_a_project_log_holds_only_project_events(stub, projected):
     events, _ = await _all_pages(stub, OPERATOR, audit_pb2.EventFilter(project="DEMO"), limit=50)
-    assert [e.tag.split(":")[0] for e in events] == ["project", "file", "project", "project", "project"]
-    assert json.loads(events[1].additional_json)["filename"] == "demo-1.0.tar.gz"
+    assert [e.tag.split(":")[0] for e in events] == ["project", "project", "file", "project", "project", "project"]
+    assert json.loads(events[2].additional_json)["filename"] == "demo-1.0.tar.gz"
     assert all(e.chain_ok for e in events)
 
 
@@ -154,3 +155,42 @@ async def test_a_tampered_event_is_projected_with_chain_ok_false(stub, engine, p
     await _project_all(engine, [first])
     response = await stub.QueryEvents(audit_pb2.QueryEventsRequest(caller=OPERATOR, limit=1))
     assert response.events[0].id == first.event_id and not response.events[0].chain_ok
+
+
+async def _delete_events(engine, where) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(sa.delete(security_events).where(where))
+
+
+async def test_verify_finds_the_deleted_newest_event_of_a_stream(engine, projected):
+    newest = max((e for e in projected if e.stream == projected[0].stream), key=lambda e: e.version)
+    await _delete_events(engine, security_events.c.event_id == newest.event_id)
+    found = await verify(engine)
+    assert (found.stream, found.version) == (newest.stream, newest.version)
+    assert "missing" in found.problem
+
+
+async def test_verify_finds_a_deleted_stream(engine, projected):
+    await _delete_events(engine, security_events.c.stream == "token-t1")
+    found = await verify(engine)
+    assert (found.stream, found.version) == ("token-t1", 1)
+
+
+async def test_tail_leaves_out_events_that_do_not_match(stub, engine, projected):
+    call = stub.TailEvents(audit_pb2.TailEventsRequest(
+        caller=OPERATOR, filter=audit_pb2.EventFilter(user="alice", type="LoginSucceeded")))
+    service, _, event, subjects = sample_events()["LoginSucceeded"]
+    chains = Chains(start_us=1_800_000_000_000_000)
+    bob = factories.actor("u-bob", "bob")
+    others = [
+        chains.next(service, "user-u-bob", event, bob, factories.user_subject("u-bob", "bob")),  # not alice's log
+        chains.next("identity", "user-u-alice", sample_events()["LoginFailed"][2], actor(), subjects),  # other type
+    ]
+    wanted = chains.next(service, "user-u-alice", event, actor(), subjects)
+    await asyncio.sleep(0.1)
+    await _project_all(engine, [*others, wanted])
+    received = await asyncio.wait_for(call.read(), timeout=3)
+    assert received.event.id == wanted.event_id
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(call.read(), timeout=0.3)
+    call.cancel()

@@ -6,10 +6,11 @@ import sqlalchemy as sa
 from gatehouse.eventstore.database import create_engine, migrate
 from services.audit.adapters.tables import log_entries, retention_marks, security_events
 from services.audit.application.handlers import verify
-from services.audit.application.integrity import DAY_US, apply_retention
+from services.audit.application.integrity import apply_retention
 from services.audit.application.projector import project_envelope
 from services.audit.bootstrap import MIGRATIONS
 from services.audit.domain.devices import describe
+from services.audit.domain.retention import DAY_US, RetentionPolicy
 from services.audit.tests.factories import Chains, actor, sample_events
 
 START = 1_700_000_000_000_000
@@ -42,7 +43,7 @@ async def _count(engine, table) -> int:
 async def test_retention_trims_old_rows_and_the_chain_still_verifies(engine):
     await _project_days(engine, 4)
     per_day = len(sample_events())
-    removed = await apply_retention(engine, days=2, now=START + 4 * DAY_US)
+    removed = await apply_retention(engine, RetentionPolicy(2), now=START + 4 * DAY_US)
     assert removed == 2 * per_day
     assert await _count(engine, security_events) == 2 * per_day
     assert await _count(engine, retention_marks) > 0
@@ -58,7 +59,7 @@ async def test_retention_trims_old_rows_and_the_chain_still_verifies(engine):
 
 async def test_after_retention_an_edited_kept_row_is_still_found(engine):
     await _project_days(engine, 3)
-    await apply_retention(engine, days=1, now=START + 3 * DAY_US)
+    await apply_retention(engine, RetentionPolicy(1), now=START + 3 * DAY_US)
     async with engine.begin() as connection:
         victim = (await connection.execute(sa.select(security_events.c.event_id).limit(1))).scalar()
         await connection.execute(
@@ -70,7 +71,7 @@ async def test_after_retention_an_edited_kept_row_is_still_found(engine):
 
 async def test_no_retention_configured_keeps_everything(engine):
     await _project_days(engine, 2)
-    assert await apply_retention(engine, days=0) == 0
+    assert await apply_retention(engine, RetentionPolicy()) == 0
     assert await _count(engine, security_events) == 2 * len(sample_events())
 
 

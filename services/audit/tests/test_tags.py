@@ -59,3 +59,75 @@ def test_a_policy_change_is_tagged_and_says_whether_it_weakened_the_project():
     off = tags.render("project:policy:changed", {"policy": "require_2fa", "weakened": True})
     assert off == "Policy require_2fa turned off (weakened: every owner was mailed)"
     assert tags.render("project:policy:changed", {"policy": "require_2fa", "enabled": True}) == "Policy require_2fa turned on"
+
+
+# What PyPI records (warehouse/events/tags.py), each with the tag that covers it here.
+PYPI_RECORDS = {
+    "account create": "account:user:created",
+    "login success": "account:login:succeeded",
+    "login failure (with reason)": "account:login:failed",
+    "new device": "account:login:new_device",
+    "password change": "account:password:changed",
+    "password reset request": "account:password:reset_requested",
+    "password reset": "account:password:reset",
+    "e-mail add": "account:email:added",
+    "e-mail remove": "account:email:removed",
+    "e-mail verify": "account:email:verified",
+    "e-mail primary change": "account:email:primary_changed",
+    "e-mail sent": "account:email:sent",
+    "two-factor method added": "account:two_factor:method_added",
+    "two-factor method removed": "account:two_factor:method_removed",
+    "recovery codes generated": "account:recovery_codes:generated",
+    "recovery code used": "account:recovery_codes:used",
+    "API token added": "account:api_token:issued",
+    "API token removed": "account:api_token:revoked",
+    "API token removed for leak": "account:api_token:removed_leak",
+    "API token rotated": "account:api_token:rotated",
+    "API token rejected": "account:api_token:rejected",
+    "account role added": "project:role:added",
+    "account role changed": "project:role:changed",
+    "account role removed": "project:role:removed",
+    "project create": "project:project:created",
+    "project role add": "project:role:added",
+    "project role change": "project:role:changed",
+    "project role remove": "project:role:removed",
+    "release add": "project:release:created",
+    "release yank": "project:release:yanked",
+    "release unyank": "project:release:unyanked",
+    "release publish from stage": "project:release:published_from_stage",
+    "project policy change": "project:policy:changed",
+    "upload rejected": "project:upload:rejected",
+    "project token added": "project:api_token:added",
+    "project token removed": "project:api_token:removed",
+    "file add": "file:file:added",
+    "file remove": "file:file:removed",
+}
+
+
+def test_the_catalogue_covers_what_pypi_records():
+    catalogued = set(tags.TAG_OF_EVENT_TYPE.values())
+    assert {record: tag for record, tag in PYPI_RECORDS.items() if tag not in catalogued} == {}
+
+
+def test_planned_event_types_are_not_emitted_yet_and_every_other_entry_is():
+    assert tags.PLANNED_EVENT_TYPES <= set(tags.TAG_OF_EVENT_TYPE)
+    assert tags.PLANNED_EVENT_TYPES.isdisjoint(registry.EVENT_TYPES)
+    assert set(tags.TAG_OF_EVENT_TYPE) - tags.PLANNED_EVENT_TYPES == set(registry.EVENT_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("tag", "record", "sentence"),
+    [
+        ("account:email:primary_changed", {"old_email": "a@x.org", "new_email": "b@x.org"},
+         "Primary e-mail address changed from a@x.org to b@x.org"),
+        ("account:email:added", {"email": "b@x.org"}, "E-mail address b@x.org added"),
+        ("project:role:changed", {"username": "bob", "old_role": "Maintainer", "role": "Owner"},
+         "bob changed from Maintainer to Owner"),
+        ("project:role:removed", {"username": "bob", "role": "Owner"}, "bob removed as Owner"),
+        ("project:release:yanked", {"version": "1.0", "reason": "broken"}, "Release 1.0 yanked (broken)"),
+        ("file:file:removed", {"filename": "demo-1.0.tar.gz"}, "File demo-1.0.tar.gz removed"),
+        ("account:login:new_device", {"device": "Firefox on Linux"}, "Logged in from a new device (Firefox on Linux)"),
+    ],
+)
+def test_planned_entries_render_one_sentence(tag, record, sentence):
+    assert tags.render(tag, record) == sentence
