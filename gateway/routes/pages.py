@@ -23,7 +23,8 @@ from gateway.errors import NotLoggedIn
 from gateway.keys import CLIENTS
 from gateway.pages import render
 from gateway.timestamps import format_rfc3339
-from gateway.routes.api_tokens import expiry_preset_us, token_json
+from gateway.routes.api_tokens import token_json
+from gateway.token_forms import ACTIONS, caveats_from_form
 
 routes = web.RouteTableDef()
 
@@ -95,9 +96,27 @@ async def _account_page(request: web.Request, caller, new_token=None) -> web.Res
     for info in answer.tokens:
         shown = token_json(info)
         shown["scope"] = ", ".join(info.caveats.projects) or info.caveats.project_pattern or "all your projects"
-        shown["last_used"] = (shown["last_used"] or {}).get("time")
+        used = shown["last_used"]
+        shown["last_used"] = f"{used['time']} from {used['ip_address'] or 'an unknown address'}" if used else ""
+        shown["limits"] = _limits(shown["caveats"])
         tokens.append(shown)
-    return render(request, "account.html", tokens=tokens, new_token=new_token, **_frame(caller))
+    return render(request, "account.html", tokens=tokens, new_token=new_token, actions=ACTIONS, **_frame(caller))
+
+
+def _limits(caveats: dict) -> str:
+    """A token's caveats beyond its project scope and expiry, in words."""
+    words = []
+    if caveats.get("actions"):
+        words.append("may " + ", ".join(caveats["actions"]))
+    if caveats.get("allowed_cidrs"):
+        words.append("from " + ", ".join(caveats["allowed_cidrs"]))
+    if caveats.get("version"):
+        words.append(f"version {caveats['version']} only")
+    if caveats.get("not_before"):
+        words.append(f"not before {caveats['not_before']}")
+    words += [label for flag, label in (("newer_only", "newer versions only"), ("single_use", "single use"),
+                                        ("staging_only", "staging only")) if caveats.get(flag)]
+    return "; ".join(words)
 
 
 @routes.get("/account/")
@@ -112,13 +131,25 @@ async def account(request: web.Request) -> web.Response:
 async def create_token(request: web.Request) -> web.Response:
     """Creates a token from the form and shows its secret once."""
     caller, form = await _form_caller(request)
-    projects = [name.strip() for name in str(form.get("projects", "")).split(",") if name.strip()]
     answer = await request.app[CLIENTS].tokens.IssueToken(
         tokens_pb2.IssueTokenRequest(
             owner=caller.principal,
             name=str(form.get("name", ""))[:100],
-            caveats=tokens_pb2.Caveats(projects=projects, expires_at_us=expiry_preset_us(form.get("expires_in_days"))),
+            caveats=caveats_from_form(form),
             context=request_context(request),
+        ),
+        timeout=10,
+    )
+    return await _account_page(request, caller, {"name": answer.token.name, "secret": answer.secret})
+
+
+@routes.post("/account/tokens/{token_id}/rotate")
+async def rotate_token(request: web.Request) -> web.Response:
+    """Replaces a token by a new secret with the same caveats and shows the secret once."""
+    caller, _ = await _form_caller(request)
+    answer = await request.app[CLIENTS].tokens.RotateToken(
+        tokens_pb2.RotateTokenRequest(
+            owner=caller.principal, token_id=request.match_info["token_id"], context=request_context(request)
         ),
         timeout=10,
     )
