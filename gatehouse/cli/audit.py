@@ -30,7 +30,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     query = actions.add_parser("query", help="events, newest first")
     _add_filters(query)
     query.add_argument(
-        "--type", default="", help="a tag (account:api_token:issued) or event type (TokenIssued)"
+        "--type", default="", help="a tag (account:api_token:added) or event type (TokenIssued)"
     )
     query.add_argument("--since", type=formatting.parse_time, default=0, help="ISO-8601, UTC unless given")
     query.add_argument("--until", type=formatting.parse_time, default=0, help="ISO-8601, exclusive")

@@ -27,7 +27,7 @@ def _by_id(events: list[dict]) -> dict[str, dict]:
 
 def test_export_has_hashes_and_verifies_offline(alice, gatehouse):
     alice.create_token("integrity")
-    alice.wait_for_events("users", "alice", {"account:api_token:issued"}, timeout=10)
+    alice.wait_for_events("users", "alice", {"account:api_token:added"}, timeout=10)
     done = gatehouse.cli("audit", "export")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()

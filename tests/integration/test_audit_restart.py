@@ -21,10 +21,10 @@ def test_audit_catches_up_after_being_killed(alice, gatehouse, tmp_path):
     gatehouse.wait_healthy(60)
     expected = Counter(path.name for path in files)
     project_log = alice.wait_for_log("projects", "audit-restart-demo", lambda log: _added(log) == expected, 30)
-    user_log = alice.wait_for_events("users", "alice", {"account:api_token:issued"}, timeout=30)
+    user_log = alice.wait_for_events("users", "alice", {"account:api_token:added"}, timeout=30)
 
     assert _added(project_log) == expected
-    issued = [e for e in user_log if e["tag"] == "account:api_token:issued"]
+    issued = [e for e in user_log if e["tag"] == "account:api_token:added"]
     assert [e["additional"]["name"] for e in issued].count("while-audit-was-down") == 1
     assert len({e["id"] for e in user_log}) == len(user_log)
 

@@ -18,8 +18,8 @@ def test_events_recorded_while_nats_is_down_arrive_once_after_it_returns(alice, 
 
     project_log = alice.wait_for_events("projects", "outage-demo", {"file:file:added"}, timeout=60)
     files_added = [e for e in project_log if e["tag"] == "file:file:added"]
-    deadline_log = alice.wait_for_events("users", "alice", {"account:api_token:issued"}, timeout=30)
-    issued = Counter(e["additional"]["name"] for e in deadline_log if e["tag"] == "account:api_token:issued")
+    deadline_log = alice.wait_for_events("users", "alice", {"account:api_token:added"}, timeout=30)
+    issued = Counter(e["additional"]["name"] for e in deadline_log if e["tag"] == "account:api_token:added")
 
     assert sorted(e["additional"]["filename"] for e in files_added) == sorted(p.name for p in files)
     assert issued["before-outage"] == 1 and issued["during-outage"] == 1

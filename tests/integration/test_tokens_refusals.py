@@ -73,7 +73,7 @@ def test_rotating_a_revoked_token_is_refused(alice):
 
 
 def test_the_account_log_shows_rotation_and_rejections(alice, wheel):
-    wanted = {"account:api_token:rotated", "account:api_token:rejected", "account:api_token:revoked"}
+    wanted = {"account:api_token:rotated", "account:api_token:rejected", "account:api_token:removed"}
     events = alice.wait_for_events("users", "alice", wanted, timeout=10)
     assert wanted <= {event["tag"] for event in events}
     rejected = [event for event in events if event["tag"] == "account:api_token:rejected"]

@@ -12,9 +12,9 @@ TIME_US = 1_714_521_600_123_456  # 2024-05-01T00:00:00.123456Z
 
 def event(**fields):
     values = dict(
-        id="e1", tag="account:api_token:issued", time_us=TIME_US, ip_address="192.0.2.1",
+        id="e1", tag="account:api_token:added", time_us=TIME_US, ip_address="192.0.2.1",
         actor=audit_pb2.SecurityActor(user="alice", user_id="u1", token_id=""),
-        subject_user="alice", summary="API token 'ci' issued", additional_json='{"name": "ci"}',
+        subject_user="alice", summary="API token 'ci' added", additional_json='{"name": "ci"}',
         hash="ab" * 32, prev_hash="0" * 64, chain_ok=True, version=3,
     )
     values.update(fields)
@@ -26,13 +26,13 @@ def test_a_table_has_a_header_and_aligned_columns():
         event(), event(tag="project:role:added", subject_project="demo", subject_user="",
                        actor=audit_pb2.SecurityActor(user="bob", token_id="t9"), summary="x")])
     assert header.split() == ["TIME", "TAG", "ACTOR", "IP", "SUBJECT", "SUMMARY"]
-    assert first.startswith("2024-05-01T00:00:00Z  account:api_token:issued  alice")
+    assert first.startswith("2024-05-01T00:00:00Z  account:api_token:added  alice")
     assert first.index("192.0.2.1") == second.index("192.0.2.1") == header.index("IP")
     assert "bob [token t9]" in second and second.endswith("demo     x")
 
 
 def test_a_broken_chain_is_flagged_in_the_summary():
-    assert formatting.cells(event(chain_ok=False))[-1] == "API token 'ci' issued [HASH CHAIN BROKEN]"
+    assert formatting.cells(event(chain_ok=False))[-1] == "API token 'ci' added [HASH CHAIN BROKEN]"
 
 
 def test_missing_actor_and_subject_show_as_dashes():

@@ -93,12 +93,12 @@ async def test_a_project_log_holds_only_project_events(stub, projected):
     assert all(e.chain_ok for e in events)
 
 
-@pytest.mark.parametrize("wanted", ["account:api_token:issued", "TokenIssued"])
+@pytest.mark.parametrize("wanted", ["account:api_token:added", "TokenIssued"])
 async def test_the_type_filter_takes_a_tag_or_an_event_type(stub, projected, wanted):
     response = await stub.QueryEvents(audit_pb2.QueryEventsRequest(
         caller=ALICE, filter=audit_pb2.EventFilter(user="alice", type=wanted)))
     (event,) = response.events
-    assert (event.summary, event.actor.user, event.ip_address) == ("API token 'ci' issued", "alice", "192.0.2.1")
+    assert (event.summary, event.actor.user, event.ip_address) == ("API token 'ci' added", "alice", "192.0.2.1")
     assert event.hash == projected[4].hash and event.prev_hash == projected[4].prev_hash
 
 
