@@ -38,7 +38,7 @@ class AllowAll:
 
 def _row(seq: int, user: int) -> dict:
     return {
-        "seq": seq, "event_id": f"e-{seq}", "tag": "account:login:succeeded", "service": "identity",
+        "seq": seq, "event_id": f"e-{seq}", "tag": "account:login:success", "service": "identity",
         "event_type": "LoginSucceeded", "stream": f"user-u{user}", "version": seq // USERS + 1,
         "occurred_at_us": 1_700_000_000_000_000 + seq * 1000, "actor_user_id": f"u{user}",
         "actor_username": f"user{user}", "actor_token_id": "", "actor_ip": f"192.0.2.{user % 250}",

@@ -29,7 +29,7 @@ def _all_pages(alice, limit: int) -> tuple[list[dict], int]:
 def test_the_json_api_pages_by_cursor_and_carries_chained_hashes(alice, gatehouse):
     for _ in range(4):
         alice.log_in()
-    wait_until(lambda: sum(e["tag"] == "account:login:succeeded" for e in alice.events("users", "alice", limit=500)) >= 5,
+    wait_until(lambda: sum(e["tag"] == "account:login:success" for e in alice.events("users", "alice", limit=500)) >= 5,
                timeout=30)
     events, pages = _all_pages(alice, limit=3)
     exported = {e["id"]: e for e in export(gatehouse, "--user", "alice")}

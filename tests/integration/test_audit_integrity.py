@@ -41,10 +41,10 @@ def test_export_has_hashes_and_verifies_offline(alice, gatehouse):
 
 
 def test_verify_names_the_edited_event_and_rebuild_restores_the_log(alice, gatehouse):
-    alice.wait_for_events("users", "alice", {"account:login:succeeded"}, timeout=10)
+    alice.wait_for_events("users", "alice", {"account:login:success"}, timeout=10)
     before = export(gatehouse)
     assert gatehouse.cli("audit", "verify").returncode == 0
-    victim = next(e for e in before if e["tag"] == "account:login:succeeded")
+    victim = next(e for e in before if e["tag"] == "account:login:success")
     engine = audit_engine(gatehouse)
     with engine.begin() as connection:
         connection.execute(sa.text("UPDATE security_events SET actor_ip = '10.6.6.6' WHERE event_id = :id"), {"id": victim["id"]})

@@ -10,10 +10,10 @@ from tests.integration.flow import build_project, twine_upload
 
 
 def test_account_history_shows_events_in_words_with_device_and_export_link(alice, gatehouse):
-    alice.wait_for_events("users", "alice", {"account:login:succeeded"}, timeout=10)
+    alice.wait_for_events("users", "alice", {"account:login:success"}, timeout=10)
     page = alice.http.get(f"{gatehouse.url}/account/security-history")
     assert page.status_code == 200
-    assert "Logged in" in page.text and "account:login:succeeded" in page.text  # sentence, tag as title
+    assert "Logged in" in page.text and "account:login:success" in page.text  # sentence, tag as title
     assert "127.0.0.1" in page.text and "gatehouse-tests 1.0" in page.text
     assert "/api/v1/users/alice/events/export" in page.text
     assert "The last 90 days" in page.text and "?older=1" in page.text

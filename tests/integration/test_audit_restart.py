@@ -11,7 +11,7 @@ from tests.integration.flow import build_project, twine_upload
 
 
 def test_audit_catches_up_after_being_killed(alice, gatehouse, tmp_path):
-    alice.wait_for_events("users", "alice", {"account:login:succeeded"})
+    alice.wait_for_events("users", "alice", {"account:login:success"})
     os.kill(gatehouse.pids()["audit"], signal.SIGKILL)
     token = alice.create_token("while-audit-was-down")
     files = build_project(tmp_path, "audit-restart-demo", "1.0")

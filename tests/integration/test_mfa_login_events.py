@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.integration.audit_helpers import wait_until
 from tests.integration.mfa_helpers import current_step, enrol_with_oathtool, new_user, oath_code, password_step
 
-FAILED, PASSED = "account:login:second_factor_failed", "account:login:second_factor_succeeded"
+FAILED, PASSED = "account:login:failure", "account:login:success"
 
 
 def test_failure_reasons_and_the_passing_method_are_in_the_users_events(gatehouse):
@@ -42,7 +42,7 @@ def test_failure_reasons_and_the_passing_method_are_in_the_users_events(gatehous
         return events if wanted <= reasons else None
 
     events = wait_until(logged, timeout=10)
-    assert any(e["tag"] == "account:login:failed" and e["additional"].get("reason") == "invalid_password"
+    assert any(e["tag"] == "account:login:failure" and e["additional"].get("reason") == "invalid_password"
                for e in events)
     passed = [(e["additional"].get("method"), e["additional"].get("label", "")) for e in events if e["tag"] == PASSED]
     assert ("totp", "Authenticator app") in passed

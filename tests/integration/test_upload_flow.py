@@ -55,9 +55,9 @@ def test_alice_owns_the_new_project(alice, uploaded):
 
 
 def test_security_logs_show_the_flow_within_two_seconds(alice, uploaded):
-    user_log = alice.wait_for_events("users", "alice", {"account:login:succeeded", "account:api_token:added"})
+    user_log = alice.wait_for_events("users", "alice", {"account:login:success", "account:api_token:added"})
     project_log = alice.wait_for_events("projects", "demo-spine", EXPECTED_PROJECT_TAGS)
-    assert {"account:login:succeeded", "account:api_token:added"} <= {event["tag"] for event in user_log}
+    assert {"account:login:success", "account:api_token:added"} <= {event["tag"] for event in user_log}
     assert EXPECTED_PROJECT_TAGS <= {event["tag"] for event in project_log}
     files = [event for event in project_log if event["tag"] == "file:file:added"]
     assert sorted(event["additional"]["filename"] for event in files) == sorted(p.name for p in uploaded["files"])

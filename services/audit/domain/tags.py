@@ -22,8 +22,8 @@ UNKNOWN_PREFIX = "unknown:"
 
 TAG_OF_EVENT_TYPE: dict[str, str] = {
     "UserCreated": "account:user:created",
-    "LoginSucceeded": "account:login:succeeded",
-    "LoginFailed": "account:login:failed",
+    "LoginSucceeded": "account:login:success",
+    "LoginFailed": "account:login:failure",
     "SessionEnded": "account:session:ended",
     "TokenIssued": "account:api_token:added",
     "TokenRevoked": "account:api_token:removed",
@@ -44,8 +44,8 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "RecoveryCodeUsed": "account:recovery_codes:used",
     "SecondFactorAdded": "account:two_factor:method_added",
     "SecondFactorRemoved": "account:two_factor:method_removed",
-    "SecondFactorAccepted": "account:login:second_factor_succeeded",
-    "SecondFactorRejected": "account:login:second_factor_failed",
+    "SecondFactorAccepted": "account:login:success",
+    "SecondFactorRejected": "account:login:failure",
     "SecurityKeyCloneSuspected": "account:two_factor:clone_suspected",
     "PasskeySignInChanged": "account:two_factor:passkey_changed",
     # Planned: catalogued before their producers emit them (see PLANNED_EVENT_TYPES).
@@ -89,9 +89,17 @@ def _user_created(record: Additional) -> str:
 
 
 def _login_succeeded(record: Additional) -> str:
+    if record.get("method"):
+        return _method_sentence("accepted: logged in", record)
     if record.get("second_factor_required"):
         return "Password accepted; second factor required"
     return "Logged in"
+
+
+def _login_failed(record: Additional) -> str:
+    if record.get("method"):
+        return _with_reason(_method_sentence("refused at login", record), record)
+    return _with_reason("Login failed", record)
 
 
 def _method_sentence(what: str, record: Additional) -> str:
@@ -140,8 +148,10 @@ def _session_ended(record: Additional) -> str:
 
 RENDERERS: dict[str, Renderer] = {
     "account:user:created": _user_created,
-    "account:login:succeeded": _login_succeeded,
-    "account:login:failed": lambda r: _with_reason("Login failed", r),
+    # PyPI's two login tags: the password step and the second step share them; the record's
+    # fields (second_factor_required, method) tell them apart.
+    "account:login:success": _login_succeeded,
+    "account:login:failure": _login_failed,
     "account:session:ended": _session_ended,
     "account:api_token:added": lambda r: f"API token '{r.get('name', '')}' added",
     "account:api_token:removed": lambda r: _with_reason("API token removed", r),
@@ -172,8 +182,6 @@ RENDERERS: dict[str, Renderer] = {
     "account:recovery_codes:used": lambda r: f"Recovery code used ({r.get('remaining', 0)} left)",
     "account:two_factor:method_added": lambda r: _method_sentence("added", r),
     "account:two_factor:method_removed": lambda r: _method_sentence("removed", r),
-    "account:login:second_factor_succeeded": lambda r: _method_sentence("accepted at login", r),
-    "account:login:second_factor_failed": lambda r: _with_reason("Second login step failed", r),
     "account:two_factor:passkey_changed": lambda r: (
         f"Passkey sign-in turned {'on' if r.get('enabled') else 'off'} for security key '{r.get('label', '')}'"
     ),

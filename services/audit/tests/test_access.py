@@ -54,7 +54,7 @@ async def test_a_user_may_read_their_own_log(deps, username):
     [
         audit_pb2.EventFilter(user="bob"),
         audit_pb2.EventFilter(),
-        audit_pb2.EventFilter(type="account:login:failed"),
+        audit_pb2.EventFilter(type="account:login:failure"),
         audit_pb2.EventFilter(project="other"),
         audit_pb2.EventFilter(user="bob", project="other"),
     ],

@@ -17,10 +17,32 @@ def test_every_tag_has_a_renderer_and_every_renderer_a_tag():
     assert set(tags.TAG_OF_EVENT_TYPE.values()) == set(tags.RENDERERS)
 
 
-def test_tags_are_shaped_source_subject_action_and_unique():
+# PyPI's login tags cover both login steps (the password, then the second factor).
+SHARED_TAGS = {"account:login:success": {"LoginSucceeded", "SecondFactorAccepted"},
+               "account:login:failure": {"LoginFailed", "SecondFactorRejected"}}
+
+
+def test_tags_are_shaped_source_subject_action_and_unique_but_for_the_login_steps():
     values = list(tags.TAG_OF_EVENT_TYPE.values())
     assert all(TAG_SHAPE.match(tag) for tag in values)
-    assert len(values) == len(set(values))
+    shared = {tag: {t for t, v in tags.TAG_OF_EVENT_TYPE.items() if v == tag} for tag in values if values.count(tag) > 1}
+    assert shared == SHARED_TAGS
+
+
+@pytest.mark.parametrize(
+    ("record", "sentence"),
+    [
+        ({"second_factor_required": True}, "Password accepted; second factor required"),
+        ({"method": "totp", "label": "phone"}, "Authenticator app 'phone' accepted: logged in"),
+    ],
+)
+def test_the_login_success_sentence_tells_the_steps_apart(record, sentence):
+    assert tags.render("account:login:success", record) == sentence
+
+
+def test_a_refused_second_step_names_its_method_and_reason():
+    sentence = tags.render("account:login:failure", {"method": "totp", "reason": "replayed_totp"})
+    assert sentence == "Authenticator app refused at login (replayed totp)"
 
 
 def test_an_unknown_event_type_gets_an_unknown_tag_and_a_sentence():
@@ -31,9 +53,9 @@ def test_an_unknown_event_type_gets_an_unknown_tag_and_a_sentence():
 @pytest.mark.parametrize(
     ("tag", "record", "sentence"),
     [
-        ("account:login:succeeded", {"user_id": "u"}, "Logged in"),
-        ("account:login:failed", {"reason": "wrong password"}, "Login failed (wrong password)"),
-        ("account:login:failed", {"reason": "invalid_password"}, "Login failed (invalid password)"),
+        ("account:login:success", {"user_id": "u"}, "Logged in"),
+        ("account:login:failure", {"reason": "wrong password"}, "Login failed (wrong password)"),
+        ("account:login:failure", {"reason": "invalid_password"}, "Login failed (invalid password)"),
         ("project:upload:rejected", {"filename": "a_b.whl", "reason": "Use a_b."}, "Upload of a_b.whl rejected (Use a_b.)"),
         ("account:session:ended", {}, "Logged out"),
         ("account:session:ended", {"reason": "expired"}, "Session ended (expired)"),
@@ -64,8 +86,8 @@ def test_a_policy_change_is_tagged_and_says_whether_it_weakened_the_project():
 # What PyPI records (warehouse/events/tags.py), each with the tag that covers it here.
 PYPI_RECORDS = {
     "account create": "account:user:created",
-    "login success": "account:login:succeeded",
-    "login failure (with reason)": "account:login:failed",
+    "login success": "account:login:success",
+    "login failure (with reason)": "account:login:failure",
     "new device": "account:login:new_device",
     "password change": "account:password:changed",
     "password reset request": "account:password:reset_requested",
