@@ -146,3 +146,14 @@ def _policy_changed(record: Additional) -> str:
 
 TAG_OF_EVENT_TYPE["ProjectPolicyChanged"] = "project:policy:changed"
 RENDERERS["project:policy:changed"] = _policy_changed
+
+
+# Account e-mail verification and password changes (identity). Kept in one block so that the
+# catalogue above merges cleanly with other additions; `setdefault` keeps an entry another
+# block already made for the same tag.
+TAG_OF_EVENT_TYPE.setdefault("EmailVerified", "account:email:verified")
+TAG_OF_EVENT_TYPE.setdefault("PasswordChanged", "account:password:changed")
+RENDERERS.setdefault("account:email:verified", lambda r: f"E-mail address {r.get('email', 'of the account')} verified")
+RENDERERS.setdefault("account:password:changed", lambda r: (
+    "Password changed" + (f"; {r['sessions_ended']} other sessions ended" if r.get("sessions_ended") else "")
+))
