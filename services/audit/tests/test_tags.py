@@ -59,3 +59,12 @@ def test_a_policy_change_is_tagged_and_says_whether_it_weakened_the_project():
     off = tags.render("project:policy:changed", {"policy": "require_2fa", "weakened": True})
     assert off == "Policy require_2fa turned off (weakened: every owner was mailed)"
     assert tags.render("project:policy:changed", {"policy": "require_2fa", "enabled": True}) == "Policy require_2fa turned on"
+
+
+def test_email_verification_and_password_change_are_tagged_and_rendered():
+    assert tags.tag_of("EmailVerified") == "account:email:verified"
+    assert tags.tag_of("PasswordChanged") == "account:password:changed"
+    assert tags.render("account:email:verified", {"email": "a@example.org"}) == "E-mail address a@example.org verified"
+    assert tags.render("account:password:changed", {"sessions_ended": 2}) == "Password changed; 2 other sessions ended"
+    assert tags.render("account:password:changed", {}) == "Password changed"
+    assert tags.render("account:session:ended", {"reason": "password_changed"}) == "Session ended (password changed)"
