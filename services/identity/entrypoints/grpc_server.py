@@ -37,7 +37,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.GetUserResponse(user=await handlers.get_user(self._deps, request))
 
     async def Login(self, request, context):
-        """Password step of a login; UNAUTHENTICATED on a wrong username or password."""
+        """Password step of a login; UNAUTHENTICATED on a wrong username or password,
+        RESOURCE_EXHAUSTED (retry-after trailer) after too many recent failures."""
         return await handlers.login(self._deps, request)
 
     async def GetSession(self, request, context):
