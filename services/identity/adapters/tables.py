@@ -58,3 +58,6 @@ email_verifications = sa.Table(
     # True for a link the user asked for again (these are rate limited), False at registration.
     sa.Column("resent", sa.Boolean, nullable=False),
 )
+
+# Login rate limits count recent LoginFailed events (per stream, per IP and overall) at every login.
+sa.Index("ix_identity_events_type_time", store.events.c.type, store.events.c.occurred_at_us)

@@ -1,4 +1,4 @@
-"""Mailed e-mail verification links (hashes only), single use.
+"""Mailed e-mail verification links (hashes only), single use; an index for login rate limits.
 
 Revision ID: identity_0003
 """
@@ -21,7 +21,10 @@ def upgrade():
         sa.Column("expires_at_us", sa.BigInteger, nullable=False),
         sa.Column("resent", sa.Boolean, nullable=False),
     )
+    # Login rate limits count recent LoginFailed events at every login.
+    op.create_index("ix_identity_events_type_time", "events", ["type", "occurred_at_us"])
 
 
 def downgrade():
+    op.drop_index("ix_identity_events_type_time", table_name="events")
     op.drop_table("email_verifications")
