@@ -12,12 +12,10 @@ from services.identity.domain.errors import (
     InvalidUsername,
     UsernameProhibited,
 )
-from services.identity.domain.password_rules import PASSWORD_MAX, PASSWORD_MIN, check_length
 
 # PyPI's rule: letters, digits and . _ - inside, alphanumeric at both ends.
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 USERNAME_MAX = 50
-__all__ = ["PASSWORD_MAX", "PASSWORD_MIN"]
 
 
 @dataclass(frozen=True)
@@ -54,11 +52,6 @@ def check_username(username: str) -> None:
             "The username is invalid: use at most 50 letters, numbers, '.', '_' or '-', "
             "starting and ending with a letter or number."
         )
-
-
-def check_password_length(password: str) -> None:
-    """Raises UnacceptablePassword when the password is too short or too long."""
-    check_length(password)
 
 
 def check_username_allowed(username: str, prohibited: frozenset[str]) -> None:

@@ -2,7 +2,7 @@ import pytest
 
 from gatehouse.events.v1 import identity_pb2 as events
 from services.identity.adapters.session_tokens import SessionTokens
-from services.identity.domain import model
+from services.identity.domain import model, password_rules
 from services.identity.domain.errors import AccountLocked, InvalidUsername, UnacceptablePassword
 
 
@@ -18,10 +18,10 @@ def test_other_usernames_are_refused(name):
 
 
 def test_password_length_bounds():
-    model.check_password_length("8chars!!")
+    password_rules.check_length("8chars!!")
     for bad in ("short", "x" * 4097):
         with pytest.raises(UnacceptablePassword):
-            model.check_password_length(bad)
+            password_rules.check_length(bad)
 
 
 def test_given_nothing_when_create_then_user_created():
