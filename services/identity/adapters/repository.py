@@ -116,11 +116,19 @@ async def resends_since(connection: AsyncConnection, user_id: str, since_us: int
     return [row.created_at_us for row in (await connection.execute(query)).all()]
 
 
-async def login_failures_since(connection: AsyncConnection, since_us: int, *, stream: str = "", ip: str = "") -> list[int]:
-    """Times of LoginFailed events since `since_us`, in a stream, from an IP, or all of them.
-    (The event store is the record of failures; rate limits read it rather than keep a copy.)"""
+async def login_failures_since(
+    connection: AsyncConnection, since_us: int, most_recent: int, *, stream: str = "", ip: str = ""
+) -> list[int]:
+    """Times of the `most_recent` LoginFailed events since `since_us`, in a stream, from an IP, or
+    overall. (The event store is the record of failures; rate limits read it, not a copy; only
+    the newest `limit` failures decide whether a limit is reached, so no more are read.)"""
     events = store.events
-    query = sa.select(events.c.occurred_at_us).where(events.c.type == "LoginFailed", events.c.occurred_at_us >= since_us)
+    query = (
+        sa.select(events.c.occurred_at_us)
+        .where(events.c.type == "LoginFailed", events.c.occurred_at_us >= since_us)
+        .order_by(events.c.occurred_at_us.desc())
+        .limit(max(most_recent, 0))
+    )
     if stream:
         query = query.where(events.c.stream == stream)
     if ip:

@@ -22,6 +22,7 @@ from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.application import email_verification
 from services.identity.domain import login_limits, model, password_rules
+from services.identity.domain.login_limits import LoginLimits
 from services.identity.domain.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -51,7 +52,7 @@ class Dependencies:
     common_passwords: frozenset[str] = frozenset()
     # Lower-cased usernames the operator does not allow (GATEHOUSE_PROHIBITED_USERNAMES).
     prohibited_usernames: frozenset[str] = frozenset()
-    login_limits: login_limits.LoginLimits = field(default_factory=login_limits.LoginLimits)
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
@@ -137,13 +138,14 @@ async def _check_login_limits(deps: Dependencies, unit, user, ip_address: str) -
     """Raises RateLimited when the user, the IP or the whole index failed too often lately."""
     now = now_us()
     since = now - deps.login_limits.window_seconds * 1_000_000
-    connection = unit.connection
+    connection, limits = unit.connection, deps.login_limits
+    stream = model.stream_of(user.user_id) if user else ""
     failures = login_limits.RecentFailures(
-        user=await repository.login_failures_since(connection, since, stream=model.stream_of(user.user_id)) if user else (),
-        ip=await repository.login_failures_since(connection, since, ip=ip_address) if ip_address else (),
-        global_=await repository.login_failures_since(connection, since),
+        user=await repository.login_failures_since(connection, since, limits.per_user, stream=stream) if user else (),
+        ip=await repository.login_failures_since(connection, since, limits.per_ip, ip=ip_address) if ip_address else (),
+        global_=await repository.login_failures_since(connection, since, limits.global_),
     )
-    login_limits.check(deps.login_limits, failures, now)
+    login_limits.check(limits, failures, now)
 
 
 async def _record_login(deps, unit, request, user, matches, token, session_id, methods, second_factor_method=""):
