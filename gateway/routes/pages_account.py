@@ -10,7 +10,7 @@ from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY
 from gatehouse.identity.v1 import identity_pb2
 from gateway.auth import check_login_origin, request_context, session_caller
 from gateway.email_verification import VERIFY_PAGE
-from gateway.errors import NotLoggedIn, RETRY_AFTER_KEY
+from gateway.errors import RETRY_AFTER_KEY, GatewayError
 from gateway.keys import CLIENTS
 from gateway.pages import render
 from gateway.routes.api_account import register_user
@@ -72,9 +72,10 @@ async def register(request: web.Request) -> web.Response:
 
 
 async def _verification_caller(request: web.Request):
+    """The logged-in caller, or None: a link works from any browser, whatever its session's state."""
     try:
         return await session_caller(request)
-    except (NotLoggedIn, grpc.aio.AioRpcError):
+    except (GatewayError, grpc.aio.AioRpcError):
         return None
 
 
