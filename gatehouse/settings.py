@@ -34,6 +34,14 @@ class Settings:
     token_max_lifetime_days: int | None = None
     # JSON file {key_id: PEM public key} of secret-scanning partners allowed to report leaks.
     disclosure_keys_file: str = ""
+    # Usernames nobody may register, lower-cased (GATEHOUSE_PROHIBITED_USERNAMES, comma-separated).
+    prohibited_usernames: frozenset[str] = frozenset()
+    # Failed logins allowed per 5 minutes (GATEHOUSE_LOGIN_WINDOW_SECONDS) per user, per client IP
+    # and for the whole index (as PyPI); beyond them login answers 429 with Retry-After.
+    login_failures_per_user: int = 10
+    login_failures_per_ip: int = 10
+    login_failures_global: int = 1000
+    login_window_seconds: int = 300
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -108,4 +116,11 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         token_max_lifetime_days=int(env["GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS"])
         if env.get("GATEHOUSE_TOKEN_MAX_LIFETIME_DAYS") else None,
         disclosure_keys_file=env.get("GATEHOUSE_DISCLOSURE_KEYS", ""),
+        prohibited_usernames=frozenset(
+            name.strip().lower() for name in env.get("GATEHOUSE_PROHIBITED_USERNAMES", "").split(",") if name.strip()
+        ),
+        login_failures_per_user=int(env.get("GATEHOUSE_LOGIN_FAILURES_PER_USER", "10")),
+        login_failures_per_ip=int(env.get("GATEHOUSE_LOGIN_FAILURES_PER_IP", "10")),
+        login_failures_global=int(env.get("GATEHOUSE_LOGIN_FAILURES_GLOBAL", "1000")),
+        login_window_seconds=int(env.get("GATEHOUSE_LOGIN_WINDOW_SECONDS", "300")),
     )

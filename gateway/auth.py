@@ -18,7 +18,7 @@ from aiohttp import web
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.tokens.v1 import tokens_pb2
-from gateway import second_factor
+from gateway import email_verification, second_factor
 from gateway.errors import Forbidden, NotLoggedIn
 from gateway.keys import CLIENTS, SETTINGS
 
@@ -91,8 +91,9 @@ def basic_credentials(request: web.Request) -> tuple[str, str] | None:
 
 async def session_caller(request: web.Request) -> Caller:
     """The caller behind the session cookie. Raises NotLoggedIn; for unsafe methods also
-    Forbidden when the request fails the CSRF rule; SecondFactorPending or TwoFactorRequired
-    where the session may not go yet (see gateway/second_factor.py)."""
+    Forbidden when the request fails the CSRF rule; EmailNotVerified (or a redirect to the
+    verification page) before the e-mail address is verified; SecondFactorPending or
+    TwoFactorRequired where the session may not go yet (see gateway/second_factor.py)."""
     token = request.cookies.get(SESSION_COOKIE, "")
     if not token:
         raise NotLoggedIn("You are not logged in.")
@@ -102,7 +103,8 @@ async def session_caller(request: web.Request) -> Caller:
     session = answer.session
     if request.method not in SAFE_METHODS:
         check_csrf(request, session.csrf_token)
-    await second_factor.enforce(request, session)
+    if not email_verification.enforce(request, session):
+        await second_factor.enforce(request, session)
     principal = common_pb2.Principal(user_id=session.user.user_id, username=session.user.username)
     return Caller(principal=principal, session=session, session_token=token)
 

@@ -90,7 +90,10 @@ def _render(request: web.Request, status: int, code: str, message: str) -> web.R
         return web.Response(status=status, reason=_reason_phrase(message), text=message + "\n")
     from gateway.pages import render_error  # HTML pages share the site frame
 
-    return render_error(request, status, message)
+    page = render_error(request, status, message)
+    if status == 429:
+        page.headers["Retry-After"] = str(request.get(RETRY_AFTER_KEY, "60"))
+    return page
 
 
 @web.middleware

@@ -77,4 +77,6 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
     async def _abort(self, context, error: GatehouseError):
         status = status_for(error, self._mapping)
         log.info("grpc.refused", error_code=error.code, status=status.name, reason=error.message)
-        await context.abort(status, error.message, trailing_metadata=((ERROR_CODE_KEY, error.code),))
+        # An error may carry extra trailers (a rate limit's `retry-after`).
+        extra = tuple(getattr(error, "trailers", ()))
+        await context.abort(status, error.message, trailing_metadata=((ERROR_CODE_KEY, error.code), *extra))

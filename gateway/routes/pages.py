@@ -90,7 +90,8 @@ async def logout(request: web.Request) -> web.Response:
     raise response
 
 
-async def _account_page(request: web.Request, caller, new_token=None) -> web.Response:
+async def account_page(request: web.Request, caller, new_token=None, status: int = 200, **extra) -> web.Response:
+    """The account page (tokens, password form) for `caller`; `extra` fills the template."""
     answer = await request.app[CLIENTS].tokens.ListTokens(tokens_pb2.ListTokensRequest(owner=caller.principal), timeout=10)
     tokens = []
     for info in answer.tokens:
@@ -100,7 +101,9 @@ async def _account_page(request: web.Request, caller, new_token=None) -> web.Res
         shown["last_used"] = f"{used['time']} from {used['ip_address'] or 'an unknown address'}" if used else ""
         shown["limits"] = _limits(shown["caveats"])
         tokens.append(shown)
-    return render(request, "account.html", tokens=tokens, new_token=new_token, actions=ACTIONS, **_frame(caller))
+    extra.setdefault("password_errors", {})
+    return render(request, "account.html", status=status, tokens=tokens, new_token=new_token, actions=ACTIONS,
+                  **extra, **_frame(caller))
 
 
 def _limits(caveats: dict) -> str:
@@ -124,7 +127,7 @@ async def account(request: web.Request) -> web.Response:
     caller = await _optional_caller(request)
     if caller is None:
         raise web.HTTPSeeOther("/account/login")
-    return await _account_page(request, caller)
+    return await account_page(request, caller)
 
 
 @routes.post("/account/tokens")
@@ -140,7 +143,7 @@ async def create_token(request: web.Request) -> web.Response:
         ),
         timeout=10,
     )
-    return await _account_page(request, caller, {"name": answer.token.name, "secret": answer.secret})
+    return await account_page(request, caller, {"name": answer.token.name, "secret": answer.secret})
 
 
 @routes.post("/account/tokens/{token_id}/rotate")
@@ -153,7 +156,7 @@ async def rotate_token(request: web.Request) -> web.Response:
         ),
         timeout=10,
     )
-    return await _account_page(request, caller, {"name": answer.token.name, "secret": answer.secret})
+    return await account_page(request, caller, {"name": answer.token.name, "secret": answer.secret})
 
 
 @routes.post("/account/tokens/{token_id}/revoke")

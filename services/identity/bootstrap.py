@@ -11,10 +11,12 @@ from gatehouse.mail import mailer_for
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from services.identity.adapters.mfa_client import GrpcSecondFactors
+from services.identity.adapters.common_passwords import load_common_passwords
 from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import metadata, store
 from services.identity.application.handlers import Dependencies
+from services.identity.domain.login_limits import LoginLimits
 from services.identity.entrypoints.grpc_server import STATUS_OF_ERROR, IdentityServicer
 from services.identity.entrypoints.notifications import Notifier
 
@@ -25,13 +27,23 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     """Builds the identity process from settings."""
     runtime = build_runtime(settings, "identity", metadata, store, MIGRATIONS)
     mfa_channel = open_channel(settings, "mfa")
-    notifier = Notifier(runtime, mailer_for(settings))
+    mailer = mailer_for(settings)
+    notifier = Notifier(runtime, mailer)
     deps = Dependencies(
         units=runtime.units,
         passwords=Argon2Passwords(),
         session_tokens=SessionTokens(settings.secret("session")),
         second_factors=GrpcSecondFactors(mfa_channel),
         proof_key=settings.secret("second_factor_proof"),
+        verification_tokens=SessionTokens(settings.secret("email_verification")),
+        mailer=mailer,
+        origin=settings.origin,
+        common_passwords=load_common_passwords(),
+        prohibited_usernames=settings.prohibited_usernames,
+        login_limits=LoginLimits(
+            per_user=settings.login_failures_per_user, per_ip=settings.login_failures_per_ip,
+            global_=settings.login_failures_global, window_seconds=settings.login_window_seconds,
+        ),
     )
 
     def register(server):

@@ -69,8 +69,8 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
 
 # Catalogued event types no service emits yet; a test keeps this list honest.
 PLANNED_EVENT_TYPES = frozenset({
-    "LoginFromNewDevice", "PasswordChanged", "PasswordResetRequested", "PasswordReset",
-    "EmailAdded", "EmailRemoved", "EmailVerified", "EmailChanged", "EmailSent",
+    "LoginFromNewDevice", "PasswordResetRequested", "PasswordReset",
+    "EmailAdded", "EmailRemoved", "EmailChanged", "EmailSent",
     "RoleChanged", "RoleRemoved", "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
     "FileRemoved",
 })
@@ -189,7 +189,9 @@ RENDERERS: dict[str, Renderer] = {
         f"Security key '{r.get('label', '')}' may be cloned (its signature counter went backwards)"
     ),
     "account:login:new_device": _device,
-    "account:password:changed": lambda r: "Password changed",
+    "account:password:changed": lambda r: (
+        "Password changed" + (f"; {r['sessions_ended']} other sessions ended" if r.get("sessions_ended") else "")
+    ),
     "account:password:reset_requested": lambda r: "Password reset requested (a link was e-mailed)",
     "account:password:reset": lambda r: "Password reset through an e-mailed link",
     "account:email:added": lambda r: _email("added", r),
@@ -221,4 +223,3 @@ def render(tag: str, record: Additional) -> str:
     if renderer is None:
         return f"Event {tag.removeprefix(UNKNOWN_PREFIX)}"
     return renderer(record)
-

@@ -102,6 +102,10 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "ProjectPolicyChanged": ("uploads", project_stream, upload_events.ProjectPolicyChanged(
             project_id=PROJECT_ID, project_name="Demo", policy="require_2fa", enabled=False, weakened=True,
             owner_user_ids=[ALICE]), project_subject()),
+        "EmailVerified": ("identity", alice_stream, identity_events.EmailVerified(
+            user_id=ALICE, email="alice@example.org"), user_subject()),
+        "PasswordChanged": ("identity", alice_stream, identity_events.PasswordChanged(
+            user_id=ALICE, sessions_ended=2), user_subject()),
     }
 
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from gatehouse.identity.v1 import identity_pb2
-from services.identity.adapters.tables import credentials, sessions, users
+from services.identity.adapters.tables import credentials, email_verifications, sessions, store, users
 
 
 def _user_message(row) -> identity_pb2.User:
@@ -79,3 +79,58 @@ async def touch_session(connection: AsyncConnection, id_hash: str, now_us: int) 
 
 async def remove_session(connection: AsyncConnection, id_hash: str) -> None:
     await connection.execute(sa.delete(sessions).where(sessions.c.id_hash == id_hash))
+
+
+async def other_sessions(connection: AsyncConnection, user_id: str, keep_id_hash: str) -> list:
+    """The user's sessions except the one with `keep_id_hash`."""
+    query = sa.select(sessions.c.id_hash, sessions.c.session_id).where(
+        sessions.c.user_id == user_id, sessions.c.id_hash != keep_id_hash
+    )
+    return list((await connection.execute(query)).all())
+
+
+async def mark_email_verified(connection: AsyncConnection, user_id: str) -> None:
+    await connection.execute(sa.update(users).where(users.c.user_id == user_id).values(email_verified=True))
+
+
+async def add_email_verification(connection: AsyncConnection, **values) -> None:
+    await connection.execute(sa.insert(email_verifications).values(**values))
+
+
+async def take_email_verification(connection: AsyncConnection, token_hash: str):
+    """The verification row of a link, deleted in the same transaction (a link works once), or None."""
+    query = sa.select(email_verifications).where(email_verifications.c.token_hash == token_hash)
+    row = (await connection.execute(query)).first()
+    if row is not None:
+        await connection.execute(sa.delete(email_verifications).where(email_verifications.c.token_hash == token_hash))
+    return row
+
+
+async def resends_since(connection: AsyncConnection, user_id: str, since_us: int) -> list[int]:
+    """Creation times of the links the user asked to be mailed again since `since_us`."""
+    query = sa.select(email_verifications.c.created_at_us).where(
+        email_verifications.c.user_id == user_id,
+        email_verifications.c.resent.is_(True),
+        email_verifications.c.created_at_us >= since_us,
+    )
+    return [row.created_at_us for row in (await connection.execute(query)).all()]
+
+
+async def login_failures_since(
+    connection: AsyncConnection, since_us: int, most_recent: int, *, stream: str = "", ip: str = ""
+) -> list[int]:
+    """Times of the `most_recent` LoginFailed events since `since_us`, in a stream, from an IP, or
+    overall. (The event store is the record of failures; rate limits read it, not a copy; only
+    the newest `limit` failures decide whether a limit is reached, so no more are read.)"""
+    events = store.events
+    query = (
+        sa.select(events.c.occurred_at_us)
+        .where(events.c.type == "LoginFailed", events.c.occurred_at_us >= since_us)
+        .order_by(events.c.occurred_at_us.desc())
+        .limit(max(most_recent, 0))
+    )
+    if stream:
+        query = query.where(events.c.stream == stream)
+    if ip:
+        query = query.where(events.c.actor_ip == ip)
+    return [row.occurred_at_us for row in (await connection.execute(query)).all()]

@@ -44,3 +44,20 @@ sessions = sa.Table(
     sa.Column("ip_address", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.Text, nullable=False),
 )
+
+# Links mailed to confirm an address: only the SHA-256 of each token's random id is kept.
+# A row is deleted when its link is used, so a link works once.
+email_verifications = sa.Table(
+    "email_verifications",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
+    # True for a link the user asked for again (these are rate limited), False at registration.
+    sa.Column("resent", sa.Boolean, nullable=False),
+)
+
+# Login rate limits count recent LoginFailed events (per stream, per IP and overall) at every login.
+sa.Index("ix_identity_events_type_time", store.events.c.type, store.events.c.occurred_at_us)

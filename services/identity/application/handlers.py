@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -15,11 +15,14 @@ from gatehouse.eventstore.store import actor_from, now_us
 from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
 from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.identity.v1 import identity_pb2
+from gatehouse.mail import Mailer
 from services.identity.adapters import repository
 from services.identity.adapters.mfa_client import SecondFactors
 from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
-from services.identity.domain import model
+from services.identity.application import email_verification
+from services.identity.domain import login_limits, model, password_rules
+from services.identity.domain.login_limits import LoginLimits
 from services.identity.domain.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -41,6 +44,15 @@ class Dependencies:
     idle_timeout_us: int = 12 * 3600 * 1_000_000
     # Shared with the mfa service: checks its proofs of a passed second factor.
     proof_key: bytes = b""
+    # Signs the tokens of mailed verification links; without it (or a mailer) none are sent.
+    verification_tokens: SessionTokens | None = None
+    mailer: Mailer | None = None
+    origin: str = "http://localhost:8080"
+    # Lower-cased entries of the bundled common/breached password list.
+    common_passwords: frozenset[str] = frozenset()
+    # Lower-cased usernames the operator does not allow (GATEHOUSE_PROHIBITED_USERNAMES).
+    prohibited_usernames: frozenset[str] = frozenset()
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
@@ -55,11 +67,13 @@ def _normalized_email(address: str) -> str:
 
 
 async def create_user(deps: Dependencies, request: identity_pb2.CreateUserRequest) -> identity_pb2.User:
-    """Opens an account. Raises InvalidUsername, InvalidEmail, UnacceptablePassword,
+    """Opens an account and, unless the address is already verified, mails a verification link.
+    Raises InvalidUsername (or UsernameProhibited), InvalidEmail, UnacceptablePassword,
     UsernameTaken or EmailTaken."""
     model.check_username(request.username)
-    model.check_password_length(request.password)
+    model.check_username_allowed(request.username, deps.prohibited_usernames)
     email = _normalized_email(request.email)
+    password_rules.check_new_password(request.password, request.username, email, deps.common_passwords)
     password_hash = await deps.passwords.hash(request.password)
     user = identity_pb2.User(
         user_id=str(uuid.uuid4()),
@@ -82,7 +96,10 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
         await repository.add_user(unit.connection, user, password_hash)
         return user
 
-    return await deps.units.run(handle)
+    created = await deps.units.run(handle)
+    if not created.email_verified:
+        await email_verification.mail_link(deps, created, resent=False)
+    return created
 
 
 async def get_user(deps: Dependencies, request: identity_pb2.GetUserRequest) -> identity_pb2.User:
@@ -96,9 +113,11 @@ async def get_user(deps: Dependencies, request: identity_pb2.GetUserRequest) -> 
 
 async def login(deps: Dependencies, request: identity_pb2.LoginRequest) -> identity_pb2.LoginResponse:
     """Checks the password and opens a session. Raises InvalidCredentials or AccountLocked;
-    a failure is recorded (on the user's stream, or the client IP's for unknown usernames)."""
+    a failure is recorded (on the user's stream, or the client IP's for unknown usernames).
+    Raises RateLimited, before any check, after too many recent failures (see login_limits)."""
     async with deps.units() as unit:
         user = await repository.find_user(unit.connection, username=request.username)
+        await _check_login_limits(deps, unit, user, request.context.ip_address)
         stored_hash = await repository.password_hash_of(unit.connection, user.user_id) if user else None
     matches = await deps.passwords.verify(stored_hash, request.password)
     if user is None:
@@ -113,6 +132,20 @@ async def login(deps: Dependencies, request: identity_pb2.LoginRequest) -> ident
     if outcome is None:
         raise InvalidCredentials(WRONG_CREDENTIALS)
     return identity_pb2.LoginResponse(session=outcome, session_token=token)
+
+
+async def _check_login_limits(deps: Dependencies, unit, user, ip_address: str) -> None:
+    """Raises RateLimited when the user, the IP or the whole index failed too often lately."""
+    now = now_us()
+    since = now - deps.login_limits.window_seconds * 1_000_000
+    connection, limits = unit.connection, deps.login_limits
+    stream = model.stream_of(user.user_id) if user else ""
+    failures = login_limits.RecentFailures(
+        user=await repository.login_failures_since(connection, since, limits.per_user, stream=stream) if user else (),
+        ip=await repository.login_failures_since(connection, since, limits.per_ip, ip=ip_address) if ip_address else (),
+        global_=await repository.login_failures_since(connection, since, limits.global_),
+    )
+    login_limits.check(limits, failures, now)
 
 
 async def _record_login(deps, unit, request, user, matches, token, session_id, methods, second_factor_method=""):

@@ -107,6 +107,9 @@ RULES: dict[str, Rule] = {
         "a sign that it may have been cloned; it was refused. Consider removing it",
     ),
     "EmailChanged": _simple("E-mail address changed", lambda p: "The e-mail address of your account was changed"),
+    "PasswordChanged": _simple(
+        "Password changed", lambda p: "The password of your account was changed and your other sessions were ended"
+    ),
 }
 
 

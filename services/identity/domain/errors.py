@@ -41,3 +41,32 @@ class AccountLocked(IdentityError):
 
 class SessionInvalid(IdentityError):
     code = "session_invalid"
+
+
+class UsernameProhibited(InvalidUsername):
+    code = "username_prohibited"
+
+
+class WrongPassword(IdentityError):
+    """The current password given to confirm a change is wrong (the session itself is fine)."""
+
+    code = "wrong_password"
+
+
+class EmailAlreadyVerified(IdentityError):
+    code = "email_already_verified"
+
+
+class VerificationLinkInvalid(IdentityError):
+    code = "verification_link_invalid"
+
+
+class RateLimited(IdentityError):
+    """Too many attempts; `retry_after_seconds` says when to try again (sent as a trailer)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+        self.trailers = (("retry-after", str(retry_after_seconds)),)

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from gatehouse.events.v1 import identity_pb2 as events
 from services.identity.domain.errors import (
     AccountLocked,
+    EmailAlreadyVerified,
     InvalidUsername,
-    UnacceptablePassword,
+    UsernameProhibited,
 )
 
 # PyPI's rule: letters, digits and . _ - inside, alphanumeric at both ends.
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 USERNAME_MAX = 50
-PASSWORD_MIN = 8
-PASSWORD_MAX = 4096
 
 
 @dataclass(frozen=True)
@@ -38,6 +37,8 @@ class UserState:
     username: str = ""
     state: str = "active"
     version: int = 0
+    email: str = ""
+    email_verified: bool = False
 
 
 def stream_of(user_id: str) -> str:
@@ -53,22 +54,40 @@ def check_username(username: str) -> None:
         )
 
 
-def check_password_length(password: str) -> None:
-    """Raises UnacceptablePassword when the password is too short or too long."""
-    if len(password) < PASSWORD_MIN:
-        raise UnacceptablePassword(f"The password must be at least {PASSWORD_MIN} characters long.")
-    if len(password) > PASSWORD_MAX:
-        raise UnacceptablePassword(f"The password must be at most {PASSWORD_MAX} characters long.")
+def check_username_allowed(username: str, prohibited: frozenset[str]) -> None:
+    """Raises UsernameProhibited when the operator's list (lower-cased) holds the username."""
+    if username.lower() in prohibited:
+        raise UsernameProhibited(f"The username '{username}' is not allowed on this index; choose another one.")
+
+
+def _apply(state: UserState, event) -> UserState:
+    if isinstance(event, events.UserCreated):
+        return replace(state, user_id=event.user_id, username=event.username, state="active",
+                       email=event.email, email_verified=event.email_verified)
+    if isinstance(event, events.EmailVerified) and event.email == state.email:
+        return replace(state, email_verified=True)
+    return state
 
 
 def fold(history: list) -> UserState:
     """The current state of a user from their events."""
     state = UserState()
     for event in history:
-        if isinstance(event, events.UserCreated):
-            state = UserState(event.user_id, event.username, "active", state.version)
-        state = UserState(state.user_id, state.username, state.state, state.version + 1)
+        state = replace(_apply(state, event), version=state.version + 1)
     return state
+
+
+def verify_email(state: UserState, email: str) -> list:
+    """Confirms the primary address `email` (the one the link was mailed to). Raises
+    EmailAlreadyVerified when it already is, or when the primary address has changed since."""
+    if state.email_verified or email != state.email:
+        raise EmailAlreadyVerified("This e-mail address is already verified, or is no longer your primary address.")
+    return [events.EmailVerified(user_id=state.user_id, email=email)]
+
+
+def change_password(state: UserState, sessions_ended: int) -> list:
+    """The event of a password change whose current password was checked."""
+    return [events.PasswordChanged(user_id=state.user_id, sessions_ended=sessions_ended)]
 
 
 def create(command: CreateUser) -> list:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
-from services.identity.application import handlers, second_factor
+from services.identity.application import email_verification, handlers, password_change, second_factor
 from services.identity.domain import errors
 
 # The one place identity errors become gRPC statuses.
@@ -17,6 +17,9 @@ STATUS_OF_ERROR = {
     errors.InvalidCredentials: grpc.StatusCode.UNAUTHENTICATED,
     errors.SessionInvalid: grpc.StatusCode.UNAUTHENTICATED,
     errors.AccountLocked: grpc.StatusCode.PERMISSION_DENIED,
+    errors.WrongPassword: grpc.StatusCode.PERMISSION_DENIED,
+    errors.EmailAlreadyVerified: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -34,7 +37,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         return identity_pb2.GetUserResponse(user=await handlers.get_user(self._deps, request))
 
     async def Login(self, request, context):
-        """Password step of a login; UNAUTHENTICATED on a wrong username or password."""
+        """Password step of a login; UNAUTHENTICATED on a wrong username or password,
+        RESOURCE_EXHAUSTED (retry-after trailer) after too many recent failures."""
         return await handlers.login(self._deps, request)
 
     async def GetSession(self, request, context):
@@ -54,3 +58,18 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def LoginWithPasskey(self, request, context):
         """Passkey sign-in; UNAUTHENTICATED for a bad proof, PERMISSION_DENIED for a locked account."""
         return await second_factor.login_with_passkey(self._deps, request)
+
+    async def VerifyEmail(self, request, context):
+        """Confirms the address of a mailed link; INVALID_ARGUMENT for a bad, used or expired link."""
+        user = await email_verification.verify(self._deps, request)
+        return identity_pb2.VerifyEmailResponse(user=user)
+
+    async def ResendEmailVerification(self, request, context):
+        """Mails a new link; FAILED_PRECONDITION when verified, RESOURCE_EXHAUSTED (retry-after) when limited."""
+        email = await email_verification.resend(self._deps, request)
+        return identity_pb2.ResendEmailVerificationResponse(email=email)
+
+    async def ChangePassword(self, request, context):
+        """Changes the password, ending other sessions; PERMISSION_DENIED for a wrong current one."""
+        ended = await password_change.change_password(self._deps, request)
+        return identity_pb2.ChangePasswordResponse(sessions_ended=ended)

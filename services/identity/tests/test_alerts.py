@@ -86,3 +86,9 @@ def test_a_suspected_cloned_key_is_mailed_naming_the_key():
     alert = alert_for("SecurityKeyCloneSuspected", {"user_id": "u1", "label": "Blue key"}, HERE)
     assert alert.user_id == "u1" and alert.subject == "Security key may be cloned"
     assert "'Blue key'" in alert.text and "refused" in alert.text
+
+
+def test_a_password_change_mails_the_owner():
+    alert = alert_for("PasswordChanged", {"user_id": "u1", "sessions_ended": 1}, HERE)
+    assert (alert.user_id, alert.subject) == ("u1", "Password changed")
+    assert "203.0.113.7" in alert.text and "other sessions were ended" in alert.text

@@ -2,7 +2,7 @@ import pytest
 
 from gatehouse.events.v1 import identity_pb2 as events
 from services.identity.adapters.session_tokens import SessionTokens
-from services.identity.domain import model
+from services.identity.domain import model, password_rules
 from services.identity.domain.errors import AccountLocked, InvalidUsername, UnacceptablePassword
 
 
@@ -18,10 +18,10 @@ def test_other_usernames_are_refused(name):
 
 
 def test_password_length_bounds():
-    model.check_password_length("8chars!!")
+    password_rules.check_length("8chars!!")
     for bad in ("short", "x" * 4097):
         with pytest.raises(UnacceptablePassword):
-            model.check_password_length(bad)
+            password_rules.check_length(bad)
 
 
 def test_given_nothing_when_create_then_user_created():
@@ -62,3 +62,31 @@ def test_session_tokens_refuse_forgeries():
     assert tokens.id_hash(raw + "." + signature[:-1] + ("A" if signature[-1] != "A" else "B")) is None
     assert tokens.id_hash(raw) is None
     assert SessionTokens(b"z" * 32).id_hash(token) is None
+
+
+def test_given_an_unverified_user_when_verify_email_then_email_verified():
+    created = events.UserCreated(user_id="u1", username="ruth", email="ruth@example.org", email_verified=False)
+    state = model.fold([created])
+    assert (state.email, state.email_verified, state.version) == ("ruth@example.org", False, 1)
+    assert model.verify_email(state, "ruth@example.org") == [events.EmailVerified(user_id="u1", email="ruth@example.org")]
+
+
+@pytest.mark.parametrize("history, address", [
+    ([events.UserCreated(user_id="u1", email="ruth@example.org", email_verified=True)], "ruth@example.org"),
+    ([events.UserCreated(user_id="u1", email="ruth@example.org"),
+      events.EmailVerified(user_id="u1", email="ruth@example.org")], "ruth@example.org"),
+    ([events.UserCreated(user_id="u1", email="ruth@example.org")], "old@example.org"),
+])
+def test_given_a_verified_or_other_address_when_verify_email_then_refused(history, address):
+    from services.identity.domain.errors import EmailAlreadyVerified
+
+    with pytest.raises(EmailAlreadyVerified):
+        model.verify_email(model.fold(history), address)
+
+
+def test_prohibited_usernames_are_compared_case_insensitively():
+    from services.identity.domain.errors import UsernameProhibited
+
+    model.check_username_allowed("alice", frozenset({"admin"}))
+    with pytest.raises(UsernameProhibited):
+        model.check_username_allowed("ADMIN", frozenset({"admin"}))
