@@ -16,17 +16,25 @@ def test_events_recorded_while_nats_is_down_arrive_once_after_it_returns(alice, 
     assert upload.returncode == 0, upload.stdout + upload.stderr
     nats.start()
 
-    project_log = alice.wait_for_events("projects", "outage-demo", {"file:file:added"}, timeout=60)
-    files_added = [e for e in project_log if e["tag"] == "file:file:added"]
-    deadline_log = alice.wait_for_events("users", "alice", {"account:api_token:added"}, timeout=30)
-    issued = Counter(e["additional"]["name"] for e in deadline_log if e["tag"] == "account:api_token:added")
+    expected_files = sorted(p.name for p in files)
+    project_log = alice.wait_for_log("projects", "outage-demo", lambda log: _files(log) == expected_files, 60)
+    deadline_log = alice.wait_for_log("users", "alice", lambda log: {"before-outage", "during-outage"} <= set(_issued(log)), 30)
+    issued = _issued(deadline_log)
 
-    assert sorted(e["additional"]["filename"] for e in files_added) == sorted(p.name for p in files)
+    assert _files(project_log) == expected_files
     assert issued["before-outage"] == 1 and issued["during-outage"] == 1
     ids = [e["id"] for e in project_log + deadline_log]
     assert len(set(e["id"] for e in project_log)) == len(project_log)
     assert len(set(e["id"] for e in deadline_log)) == len(deadline_log)
     assert first["id"] != second["id"] and ids
+
+
+def _files(log: list[dict]) -> list[str]:
+    return sorted(e["additional"]["filename"] for e in log if e["tag"] == "file:file:added")
+
+
+def _issued(log: list[dict]) -> Counter:
+    return Counter(e["additional"]["name"] for e in log if e["tag"] == "account:api_token:added")
 
 
 def test_health_reports_nats_down_then_up(gatehouse, nats, http):

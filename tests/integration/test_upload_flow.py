@@ -56,7 +56,11 @@ def test_alice_owns_the_new_project(alice, uploaded):
 
 def test_security_logs_show_the_flow_within_two_seconds(alice, uploaded):
     user_log = alice.wait_for_events("users", "alice", {"account:login:success", "account:api_token:added"})
-    project_log = alice.wait_for_events("projects", "demo-spine", EXPECTED_PROJECT_TAGS)
+    names = sorted(p.name for p in uploaded["files"])
+    project_log = alice.wait_for_log(  # within the 2 seconds: every tag and both files
+        "projects", "demo-spine",
+        lambda log: EXPECTED_PROJECT_TAGS <= {e["tag"] for e in log}
+        and sorted(e["additional"]["filename"] for e in log if e["tag"] == "file:file:added") == names)
     assert {"account:login:success", "account:api_token:added"} <= {event["tag"] for event in user_log}
     assert EXPECTED_PROJECT_TAGS <= {event["tag"] for event in project_log}
     files = [event for event in project_log if event["tag"] == "file:file:added"]
