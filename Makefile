@@ -50,6 +50,7 @@ BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gh_bench
 bench: setup
 	$(PY) -m bench.event_latency 200
 	$(PY) -m bench.tokens_verification 5000
+	$(PY) -m bench.hostile_tokens 200
 	$(PY) -m bench.login_latency 50
 	$(PY) -m bench.mfa_rate_limit 1000 32
 	$(PY) -m bench.audit_projection 20000

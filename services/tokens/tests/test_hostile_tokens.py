@@ -17,7 +17,9 @@ from pymacaroons.caveat import Caveat
 from pymacaroons.utils import sign_first_party_caveat
 
 from services.tokens.adapters.crypto import new_root_key
-from services.tokens.adapters.macaroons import MAX_CAVEATS, MAX_SECRET_LENGTH, TOO_MANY_CAVEATS, MacaroonCodec
+from services.tokens.adapters.macaroons import (
+    MAX_CAVEATS, MAX_SECRET_LENGTH, TOO_MANY_CAVEATS, MacaroonCodec, count_caveats,
+)
 from services.tokens.domain.caveats import UNREADABLE_REASON, CaveatPipeline, Presentation
 from services.tokens.domain.errors import TokenMalformed
 from services.tokens.domain.model import NOT_A_TOKEN
@@ -145,3 +147,19 @@ def test_any_single_byte_change_is_refused(position, value):
         return
     raw[index] = value
     assert _reason(PREFIX + _b64(bytes(raw))) is not None
+
+
+@pytest.mark.parametrize("added", [0, 1, 5, MAX_CAVEATS - 1])
+def test_the_caveat_prescan_counts_exactly(added):
+    macaroon = Macaroon.deserialize(_minted().removeprefix(PREFIX))
+    for _ in range(added):
+        macaroon.add_first_party_caveat('{"v":1}')
+    assert count_caveats(macaroon.serialize(), MAX_CAVEATS + 1) == len(macaroon.caveats)
+
+
+def test_the_caveat_prescan_stops_early_and_ignores_garbage():
+    macaroon = Macaroon.deserialize(_minted().removeprefix(PREFIX))
+    for _ in range(500):
+        macaroon.add_first_party_caveat("{}")
+    assert count_caveats(macaroon.serialize(), MAX_CAVEATS + 1) == MAX_CAVEATS + 1
+    assert count_caveats("%%%not base64", MAX_CAVEATS + 1) == 0
