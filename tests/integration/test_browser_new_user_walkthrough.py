@@ -45,13 +45,17 @@ class Walk:
         self.taken.append(name)
 
     def click(self, name: str) -> None:
-        self.page.get_by_role("button", name=name, exact=True).click()
+        self.page.locator("main").get_by_role("button", name=name, exact=True).click()
 
-    def link(self, name: str) -> None:
-        self.page.get_by_role("link", name=name, exact=True).click()
+    def link(self, name: str, within: str = "main") -> None:
+        self.page.locator(within).get_by_role("link", name=name, exact=True).click()
 
     def type_in(self, label: str, value: str) -> None:
         self.page.get_by_label(label, exact=True).fill(value)
+
+    def errors(self) -> list[str]:
+        """The error messages shown (each should be one clear sentence)."""
+        return self.page.locator(".error:visible, .field-error:visible").all_inner_texts()
 
     def log_out(self) -> None:
         self.page.locator("header").get_by_role("button", name="Log out").click()
@@ -59,7 +63,7 @@ class Walk:
         assert "Log in" in self.page.locator("header").inner_text()
 
     def log_in_with_password(self) -> None:
-        self.link("Log in")
+        self.link("Log in", within="header")
         self.looks_right("login", "Log in")
         self.type_in("Username", USERNAME)
         self.type_in("Password", PASSWORD)
@@ -76,7 +80,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
 
     # The home page leads to registration.
     page.goto(f"{origin}/")
-    walk.link("Create an account")
+    walk.link("Create an account", within="header")
     walk.looks_right("register", "Create an account", "Username", "E-mail address", "Password")
     walk.type_in("Username", USERNAME)
     walk.type_in("E-mail address", EMAIL)
@@ -98,7 +102,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in("Password", "not-the-password-at-all")
     walk.click("Log in")
     walk.looks_right("login-refused", "Log in")
-    assert page.locator(".error").count() == 1
+    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
     walk.type_in("Password", PASSWORD)
     walk.click("Log in")
     page.wait_for_url(f"{origin}/account/")
@@ -114,7 +118,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in(CONFIRM_LABEL, "not-a-code")
     walk.click("Confirm recovery codes")
     walk.looks_right("recovery-codes-refused", "Two-factor authentication")
-    assert page.locator(".error").count() == 1
+    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
     walk.click("Generate recovery codes")  # the codes are shown once only: start again with a new set
     codes = page.locator("#recovery-codes li").all_inner_texts()
     walk.type_in(CONFIRM_LABEL, codes[0])
@@ -163,7 +167,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in("A recovery code", codes[0])
     walk.click("Use recovery code")
     walk.looks_right("burned-code-refused", "Confirm it is you")
-    assert page.locator(".error").count() == 1
+    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
     walk.type_in("A recovery code", codes[1])
     walk.click("Use recovery code")
     page.wait_for_url(f"{origin}/account/")
