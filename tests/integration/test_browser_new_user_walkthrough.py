@@ -24,9 +24,9 @@ class Walk:
         self.page, self.origin, self.shots = page, origin, shots
         self.taken: list[str] = []
 
-    def looks_right(self, name: str, heading: str, *texts: str) -> None:
+    def looks_right(self, name: str, heading: str, *texts: str, refused: bool = False) -> None:
         """The page has a <title>, one <h1> reading `heading`, every label tied to a field, the
-        `texts` visible; and a screenshot named `name`."""
+        `texts` visible, one error sentence if `refused` (else none); and a screenshot named `name`."""
         page = self.page
         page.wait_for_load_state()
         assert page.title().strip(), f"{name}: no <title>"
@@ -38,6 +38,11 @@ class Walk:
                  .map(field => field.name)"""
         )
         assert unlabelled == [], f"{name}: fields without a label: {unlabelled}"
+        errors = self.errors()
+        if refused:
+            assert len(errors) == 1 and errors[0].strip().endswith("."), f"{name}: {errors}"
+        else:
+            assert errors == [], f"{name}: unexpected errors {errors}"
         body = page.inner_text("body")
         for text in texts:
             assert text in body, f"{name}: {text!r} not shown in:\n{body}"
@@ -86,7 +91,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in("E-mail address", EMAIL)
     walk.type_in("Password", "short")
     walk.click("Create account")
-    walk.looks_right("register-refused", "Create an account", "at least 8")
+    walk.looks_right("register-refused", "Create an account", "at least 8", refused=True)
     assert page.get_by_label("Username", exact=True).input_value() == USERNAME  # kept after a refusal
     walk.type_in("Password", PASSWORD)
     walk.click("Create account")
@@ -101,15 +106,15 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in("Username", USERNAME)
     walk.type_in("Password", "not-the-password-at-all")
     walk.click("Log in")
-    walk.looks_right("login-refused", "Log in")
-    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
+    walk.looks_right("login-refused", "Log in", refused=True)
     walk.type_in("Password", PASSWORD)
     walk.click("Log in")
     page.wait_for_url(f"{origin}/account/")
-    walk.looks_right("account", "Your account", f"Logged in as {USERNAME}", "Two-factor authentication")
+    walk.looks_right("account", "Your account", f"Logged in as {USERNAME}",
+                     "Two-factor authentication is required on this index")
 
     # Recovery codes first, one of them burned to prove they were saved.
-    walk.link("Two-factor authentication")
+    walk.link("set it up")
     walk.looks_right("two-factor", "Two-factor authentication", "You have no second factor yet")
     walk.click("Generate recovery codes")
     walk.looks_right("recovery-codes", "Two-factor authentication", "Save these codes somewhere safe")
@@ -117,9 +122,8 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     assert len(codes) == 8
     walk.type_in(CONFIRM_LABEL, "not-a-code")
     walk.click("Confirm recovery codes")
-    walk.looks_right("recovery-codes-refused", "Two-factor authentication")
-    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
-    walk.click("Generate recovery codes")  # the codes are shown once only: start again with a new set
+    walk.looks_right("recovery-codes-refused", "Two-factor authentication", "Did not save them?", refused=True)
+    walk.click("Generate recovery codes")  # as if this user had not saved them: a new set
     codes = page.locator("#recovery-codes li").all_inner_texts()
     walk.type_in(CONFIRM_LABEL, codes[0])
     walk.click("Confirm recovery codes")
@@ -139,7 +143,13 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.type_in("Name for the new key (1-64 characters)", "Blue key")
     walk.click("Add security key")
     page.wait_for_selector("#security-keys >> text=Blue key", timeout=30_000)
-    walk.looks_right("key-added", "Two-factor authentication", "Blue key")
+    walk.looks_right("key-added", "Two-factor authentication", "Security key added.", "Blue key",
+                     "An authenticator app is set up.")
+    page.reload()  # reloading the page sends no form again
+    walk.looks_right("key-added-reloaded", "Two-factor authentication", "Blue key")
+    walk.link("Back to your account")
+    walk.looks_right("account-with-2fa", "Your account", "Create token")
+    assert "Two-factor authentication is required" not in page.inner_text("main")
     walk.log_out()
 
     # Back in with password and authenticator app (a later step: the enrolment's code is spent).
@@ -147,6 +157,8 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.looks_right("second-step", "Confirm it is you", "Code from your authenticator app", "Use security key",
                      "A recovery code")
+    walk.link(USERNAME, within="header")  # the account link waits for the second step
+    page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.type_in("Code from your authenticator app", oath_code(secret, max(step + 1, current_step())))
     walk.click("Verify")
     page.wait_for_url(f"{origin}/account/")
@@ -166,8 +178,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.type_in("A recovery code", codes[0])
     walk.click("Use recovery code")
-    walk.looks_right("burned-code-refused", "Confirm it is you")
-    assert len(walk.errors()) == 1 and walk.errors()[0].endswith("."), walk.errors()
+    walk.looks_right("burned-code-refused", "Confirm it is you", "already used", refused=True)
     walk.type_in("A recovery code", codes[1])
     walk.click("Use recovery code")
     page.wait_for_url(f"{origin}/account/")
