@@ -147,7 +147,8 @@ async def confirm_totp(request: web.Request) -> web.Response:
         )
         return {"message": "Authenticator app added. You will be asked for a code when you log in."}
 
-    return await _mfa_action(request, call)
+    # A wrong code keeps the code form: the app already holds the pending secret (not shown again).
+    return await _mfa_action(request, call, on_refusal={"totp_retry": True})
 
 
 @routes.post("/account/two-factor/totp/remove")

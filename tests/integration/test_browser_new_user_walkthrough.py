@@ -134,8 +134,11 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.looks_right("totp-enrolment", "Two-factor authentication", "Scan this QR code")
     assert page.locator("#totp-qr svg").count() == 1
     secret = page.inner_text("#totp-secret").strip()
+    walk.type_in("The 6-digit code your app shows", oath_code(secret, current_step() - 40))  # a stale code
+    walk.click("Add authenticator app")
+    walk.looks_right("totp-refused", "Two-factor authentication", "Start again with a new secret", refused=True)
     step = current_step()
-    walk.type_in("The 6-digit code your app shows", oath_code(secret, step))
+    walk.type_in("The 6-digit code your app shows", oath_code(secret, step))  # the same secret still works
     walk.click("Add authenticator app")
     walk.looks_right("totp-added", "Two-factor authentication", "Authenticator app added")
 
