@@ -20,8 +20,9 @@ from gateway.auth import (
     set_session_cookie,
 )
 from gateway.errors import NotLoggedIn
-from gateway.keys import CLIENTS
+from gateway.keys import CLIENTS, SETTINGS
 from gateway.pages import render
+from gateway.second_factor import SecondFactorPending, has_strong_factor
 from gateway.timestamps import format_rfc3339
 from gateway.routes.api_tokens import token_json
 from gateway.token_forms import ACTIONS, caveats_from_form
@@ -102,8 +103,10 @@ async def account_page(request: web.Request, caller, new_token=None, status: int
         shown["limits"] = _limits(shown["caveats"])
         tokens.append(shown)
     extra.setdefault("password_errors", {})
+    # A new user's first stop: say that tokens (and uploads) wait for a second factor.
+    needs_2fa = request.app[SETTINGS].require_2fa and not await has_strong_factor(request, caller.principal.user_id)
     return render(request, "account.html", status=status, tokens=tokens, new_token=new_token, actions=ACTIONS,
-                  **extra, **_frame(caller))
+                  needs_2fa=needs_2fa, **extra, **_frame(caller))
 
 
 def _limits(caveats: dict) -> str:
@@ -124,7 +127,10 @@ def _limits(caveats: dict) -> str:
 
 @routes.get("/account/")
 async def account(request: web.Request) -> web.Response:
-    caller = await _optional_caller(request)
+    try:
+        caller = await _optional_caller(request)
+    except SecondFactorPending as error:  # e.g. the header's link, before the second login step
+        raise web.HTTPSeeOther("/account/two-factor/verify") from error
     if caller is None:
         raise web.HTTPSeeOther("/account/login")
     return await account_page(request, caller)

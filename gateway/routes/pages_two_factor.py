@@ -69,21 +69,28 @@ def _refusal(error: grpc.aio.AioRpcError) -> tuple[int, str]:
     return SHOWN_ON_FORM[error.code()], error.details() or "The request was refused."
 
 
+# Confirmations for `?done=` after the page's script (not a form) made a change: the page is
+# loaded afresh with GET so that reloading it does not re-send the previous form.
+DONE_MESSAGES = {"security-key": "Security key added. You can use it at your next login."}
+
+
 @routes.get("/account/two-factor")
 async def two_factor(request: web.Request) -> web.Response:
-    """The account's 2FA page: recovery codes, authenticator app."""
-    return await _two_factor_page(request, await _caller_or_login(request))
+    """The account's 2FA page: recovery codes, authenticator app, security keys."""
+    message = DONE_MESSAGES.get(request.query.get("done", ""))
+    shown = {"message": message} if message else {}
+    return await _two_factor_page(request, await _caller_or_login(request), **shown)
 
 
-async def _mfa_action(request: web.Request, call) -> web.Response:
+async def _mfa_action(request: web.Request, call, on_refusal: dict | None = None) -> web.Response:
     """Runs `call(caller, form)` (returning values to show) and renders the page with them, or
-    with the refusal next to the form."""
+    with the refusal (and `on_refusal`, such as the form to try again) next to the form."""
     caller, form = await _form(request)
     try:
         shown = await call(caller, form)
     except grpc.aio.AioRpcError as error:
         status, message = _refusal(error)
-        return await _two_factor_page(request, caller, status=status, error=message)
+        return await _two_factor_page(request, caller, status=status, error=message, **(on_refusal or {}))
     return await _two_factor_page(request, caller, **shown)
 
 
@@ -109,9 +116,10 @@ async def confirm_recovery_codes(request: web.Request) -> web.Response:
             ),
             timeout=30,
         )
-        return {"message": "Recovery codes confirmed. You can now add an authenticator app."}
+        return {"message": "Recovery codes confirmed. You can now add an authenticator app or a security key."}
 
-    return await _mfa_action(request, call)
+    # A mistyped code keeps the confirmation form: the codes themselves are never shown again.
+    return await _mfa_action(request, call, on_refusal={"confirming": True})
 
 
 @routes.post("/account/two-factor/totp")
@@ -139,7 +147,8 @@ async def confirm_totp(request: web.Request) -> web.Response:
         )
         return {"message": "Authenticator app added. You will be asked for a code when you log in."}
 
-    return await _mfa_action(request, call)
+    # A wrong code keeps the code form: the app already holds the pending secret (not shown again).
+    return await _mfa_action(request, call, on_refusal={"totp_retry": True})
 
 
 @routes.post("/account/two-factor/totp/remove")

@@ -34,7 +34,8 @@
           publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options),
         });
         await post("/api/v1/account/webauthn", {label, credential: credential.toJSON()}, csrf);
-        window.location.reload();
+        // Not reload(): after a form's POST that would send the form again.
+        window.location.assign("/account/two-factor?done=security-key");
       } catch (error) {
         report("security-key-error", error.message);
       }
