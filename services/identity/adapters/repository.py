@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gatehouse.eventstore.store import ConcurrencyConflict
 from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters.tables import (
     credentials,
@@ -67,9 +68,14 @@ async def other_emails(connection: AsyncConnection, user_id: str) -> list:
 
 
 async def add_other_email(connection: AsyncConnection, user_id: str, email: str, verified: bool, now: int) -> None:
-    await connection.execute(sa.insert(user_emails).values(
-        email_key=email.lower(), user_id=user_id, email=email, verified=verified, added_at_us=now,
-    ))
+    """Raises ConcurrencyConflict when another account added the address meanwhile, so that the
+    unit of work re-runs and finds it taken."""
+    try:
+        await connection.execute(sa.insert(user_emails).values(
+            email_key=email.lower(), user_id=user_id, email=email, verified=verified, added_at_us=now,
+        ))
+    except sa.exc.IntegrityError as error:
+        raise ConcurrencyConflict("a concurrent request added the same address") from error
 
 
 async def remove_other_email(connection: AsyncConnection, user_id: str, email: str) -> None:

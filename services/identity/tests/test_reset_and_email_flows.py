@@ -158,3 +158,24 @@ async def test_a_verified_address_becomes_primary(deps):  # noqa: F811
         from services.identity.adapters import repository
         assert (await repository.find_user_by_email(unit.connection, "ruth@example.org")).user_id == user.user_id
         assert await repository.find_user_by_email(unit.connection, "ruth@home.example") is None
+
+
+async def test_an_address_added_by_another_account_meanwhile_is_refused_not_a_crash(deps, monkeypatch):  # noqa: F811
+    from services.identity.adapters import repository
+
+    await register(deps, verified=True)
+    await register(deps, "sam", verified=True)
+    sam = (await log_in(deps, "sam")).session_token
+    await emails.add_email(deps, identity_pb2.AddEmailRequest(session_token=sam, email="shared@example.org"))
+    ruth = (await log_in(deps)).session_token
+    checks = []
+    real_check = repository.email_in_use
+
+    async def misses_it_once(connection, email):  # as if sam's row had not been committed yet
+        checks.append(email)
+        return len(checks) > 1 and await real_check(connection, email)
+
+    monkeypatch.setattr(repository, "email_in_use", misses_it_once)
+    with pytest.raises(errors.EmailTaken):
+        await emails.add_email(deps, identity_pb2.AddEmailRequest(session_token=ruth, email="shared@example.org"))
+    assert len(checks) == 2
