@@ -1,4 +1,4 @@
-"""/api/v1/users (registration), e-mail verification resend and password change."""
+"""/api/v1/users (registration), e-mail verification resend, password change and reset."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from aiohttp import web
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2
 from gateway.auth import check_login_origin, request_context, session_caller
+from gateway.errors import BadRequest
 from gateway.json_body import read_json, require_string
 from gateway.keys import CLIENTS
 
@@ -69,3 +70,43 @@ async def change_password(request: web.Request) -> web.Response:
         timeout=15,
     )
     return web.json_response({"changed": True, "sessions_ended": answer.sessions_ended})
+
+
+RESET_ANSWER = "If an account matches, a password reset link was mailed to its primary address."
+
+
+async def request_reset(request: web.Request, username: str, email: str) -> None:
+    """Asks identity to mail a reset link (it answers alike for unknown accounts). Raises AioRpcError."""
+    await request.app[CLIENTS].identity.RequestPasswordReset(
+        identity_pb2.RequestPasswordResetRequest(username=username, email=email, context=request_context(request)),
+        timeout=15,
+    )
+
+
+@routes.post("/api/v1/account/password-reset")
+async def password_reset(request: web.Request) -> web.Response:
+    """Mails a reset link for {"username"} or {"email"}: always 202, whether or not the account
+    exists (429 with Retry-After after 20 requests an hour from one address)."""
+    check_login_origin(request)
+    body = await read_json(request)
+    if not isinstance(body.get("username"), str) and not isinstance(body.get("email"), str):
+        raise BadRequest("Give the account's 'username' or 'email'.")
+    username = require_string(body, "username", 100) if "username" in body else ""
+    email = "" if username else require_string(body, "email", 254)
+    await request_reset(request, username, email)
+    return web.json_response({"detail": RESET_ANSWER}, status=202)
+
+
+@routes.post("/api/v1/account/password-reset/confirm")
+async def confirm_password_reset(request: web.Request) -> web.Response:
+    """Sets a new password with the token of a mailed link; every session of the user ends."""
+    check_login_origin(request)
+    body = await read_json(request)
+    answer = await request.app[CLIENTS].identity.ResetPassword(
+        identity_pb2.ResetPasswordRequest(
+            token=require_string(body, "token", 200), new_password=require_string(body, "new_password", 4096),
+            context=request_context(request),
+        ),
+        timeout=15,
+    )
+    return web.json_response({"reset": True, "sessions_ended": answer.sessions_ended})

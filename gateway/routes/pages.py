@@ -92,7 +92,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 async def account_page(request: web.Request, caller, new_token=None, status: int = 200, **extra) -> web.Response:
-    """The account page (tokens, password form) for `caller`; `extra` fills the template."""
+    """The account page (tokens, addresses, password form) for `caller`; `extra` fills the template."""
     answer = await request.app[CLIENTS].tokens.ListTokens(tokens_pb2.ListTokensRequest(owner=caller.principal), timeout=10)
     tokens = []
     for info in answer.tokens:
@@ -103,10 +103,14 @@ async def account_page(request: web.Request, caller, new_token=None, status: int
         shown["limits"] = _limits(shown["caveats"])
         tokens.append(shown)
     extra.setdefault("password_errors", {})
+    extra.setdefault("email_errors", {})
+    emails = await request.app[CLIENTS].identity.ListEmails(
+        identity_pb2.ListEmailsRequest(session_token=caller.session_token, context=request_context(request)), timeout=10
+    )
     # A new user's first stop: say that tokens (and uploads) wait for a second factor.
     needs_2fa = request.app[SETTINGS].require_2fa and not await has_strong_factor(request, caller.principal.user_id)
     return render(request, "account.html", status=status, tokens=tokens, new_token=new_token, actions=ACTIONS,
-                  needs_2fa=needs_2fa, **extra, **_frame(caller))
+                  emails=emails.emails, needs_2fa=needs_2fa, **extra, **_frame(caller))
 
 
 def _limits(caveats: dict) -> str:

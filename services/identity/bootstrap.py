@@ -36,6 +36,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         second_factors=GrpcSecondFactors(mfa_channel),
         proof_key=settings.secret("second_factor_proof"),
         verification_tokens=SessionTokens(settings.secret("email_verification")),
+        reset_tokens=SessionTokens(settings.secret("password_reset")),
         mailer=mailer,
         origin=settings.origin,
         common_passwords=load_common_passwords(),

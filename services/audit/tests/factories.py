@@ -106,6 +106,16 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
             user_id=ALICE, email="alice@example.org"), user_subject()),
         "PasswordChanged": ("identity", alice_stream, identity_events.PasswordChanged(
             user_id=ALICE, sessions_ended=2), user_subject()),
+        "PasswordResetRequested": ("identity", alice_stream, identity_events.PasswordResetRequested(
+            user_id=ALICE, email="alice@example.org"), user_subject()),
+        "PasswordReset": ("identity", alice_stream, identity_events.PasswordReset(
+            user_id=ALICE, sessions_ended=1), user_subject()),
+        "EmailAdded": ("identity", alice_stream, identity_events.EmailAdded(
+            user_id=ALICE, email="alice@work.example"), user_subject()),
+        "EmailRemoved": ("identity", alice_stream, identity_events.EmailRemoved(
+            user_id=ALICE, email="alice@old.example"), user_subject()),
+        "EmailChanged": ("identity", alice_stream, identity_events.EmailChanged(
+            user_id=ALICE, old_email="alice@example.org", new_email="alice@work.example"), user_subject()),
     }
 
 

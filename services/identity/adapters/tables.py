@@ -59,5 +59,38 @@ email_verifications = sa.Table(
     sa.Column("resent", sa.Boolean, nullable=False),
 )
 
+# Mailed password reset links: only the SHA-256 of each token's random id. A link is bound to
+# the password it would replace (a fingerprint of its hash), so any password change voids it.
+password_resets = sa.Table(
+    "password_resets",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("password_fingerprint", sa.String(64), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
+)
+
+# Every reset request, known account or not, for the per-IP limit (no user is named: the table
+# must not tell which requests matched an account).
+password_reset_requests = sa.Table(
+    "password_reset_requests",
+    metadata,
+    sa.Column("request_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("ip_address", sa.String(64), nullable=False, index=True),
+    sa.Column("requested_at_us", sa.BigInteger, nullable=False),
+)
+
+# Addresses besides the primary one (which stays in `users`); unique across all accounts.
+user_emails = sa.Table(
+    "user_emails",
+    metadata,
+    sa.Column("email_key", sa.String(254), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("added_at_us", sa.BigInteger, nullable=False),
+)
+
 # Login rate limits count recent LoginFailed events (per stream, per IP and overall) at every login.
 sa.Index("ix_identity_events_type_time", store.events.c.type, store.events.c.occurred_at_us)

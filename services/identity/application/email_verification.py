@@ -36,16 +36,18 @@ def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
     return envelope_pb2.Subjects(user_id=user.user_id, username=user.username)
 
 
-def _text(deps: Dependencies, user: identity_pb2.User, token: str) -> str:
+def _text(deps: Dependencies, user: identity_pb2.User, token: str, added: bool) -> str:
+    after = ("If you did not add this address to a Gatehouse account, ignore this mail." if added else
+             "Until then your account can do nothing else. If you did not open an account, ignore this mail.")
     return (
         f"Hello {user.username},\n\nconfirm that {user.email} is your address by opening this link "
-        f"within 6 hours:\n\n{deps.origin}/account/verify-email?token={token}\n\n"
-        "Until then your account can do nothing else. If you did not open an account, ignore this mail."
+        f"within 6 hours:\n\n{deps.origin}/account/verify-email?token={token}\n\n{after}"
     )
 
 
-async def mail_link(deps: Dependencies, user: identity_pb2.User, resent: bool) -> None:
-    """Stores a new link's hash and mails the link. A failed send is logged, not raised: the
+async def mail_link(deps: Dependencies, user: identity_pb2.User, resent: bool, added: bool = False) -> None:
+    """Stores a new link's hash and mails the link to `user.email` (`added`: an address added
+    to an account, not its first one). A failed send is logged, not raised: the
     account exists and the user can ask for the link again."""
     if deps.verification_tokens is None or deps.mailer is None:
         return
@@ -60,7 +62,7 @@ async def mail_link(deps: Dependencies, user: identity_pb2.User, resent: bool) -
 
     await deps.units.run(handle)
     try:
-        await deps.mailer.send(user.email, "Verify your e-mail address", _text(deps, user, token))
+        await deps.mailer.send(user.email, "Verify your e-mail address", _text(deps, user, token, added))
     except MailError as error:
         log.warning("identity.verification_mail_failed", user_id=user.user_id, error=str(error))
 
@@ -94,8 +96,9 @@ async def resend(deps: Dependencies, request: identity_pb2.ResendEmailVerificati
     return user.email
 
 
-async def verify(deps: Dependencies, request: identity_pb2.VerifyEmailRequest) -> identity_pb2.User:
-    """Confirms the address a link was mailed to; the link then stops working. Raises
+async def verify(deps: Dependencies, request: identity_pb2.VerifyEmailRequest) -> tuple[identity_pb2.User, str]:
+    """Confirms the address a link was mailed to (the primary or an added one); the link then
+    stops working. Answers the user and the address. Raises
     VerificationLinkInvalid (forged, unknown, used or expired) or EmailAlreadyVerified."""
     token_hash = deps.verification_tokens.id_hash(request.token) if deps.verification_tokens else None
     if token_hash is None:
@@ -111,8 +114,11 @@ async def verify(deps: Dependencies, request: identity_pb2.VerifyEmailRequest) -
         actor = actor_from(request.context, common_pb2.Principal(user_id=user.user_id, username=user.username))
         new_events = model.verify_email(state, row.email)
         await unit.record(model.stream_of(user.user_id), state.version, new_events, actor, _subjects(user))
-        await repository.mark_email_verified(unit.connection, user.user_id)
-        user.email_verified = True
-        return user
+        if row.email == user.email:
+            await repository.mark_email_verified(unit.connection, user.user_id)
+            user.email_verified = True
+        else:
+            await repository.mark_other_email_verified(unit.connection, user.user_id, row.email)
+        return user, row.email
 
     return await deps.units.run(handle)

@@ -46,6 +46,8 @@ class Dependencies:
     proof_key: bytes = b""
     # Signs the tokens of mailed verification links; without it (or a mailer) none are sent.
     verification_tokens: SessionTokens | None = None
+    # Signs the tokens of mailed password reset links; without it (or a mailer) none are sent.
+    reset_tokens: SessionTokens | None = None
     mailer: Mailer | None = None
     origin: str = "http://localhost:8080"
     # Lower-cased entries of the bundled common/breached password list.
@@ -59,7 +61,8 @@ def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
     return envelope_pb2.Subjects(user_id=user.user_id, username=user.username)
 
 
-def _normalized_email(address: str) -> str:
+def normalized_email(address: str) -> str:
+    """The address as email-validator normalizes it. Raises InvalidEmail."""
     try:
         return validate_email(address, check_deliverability=False).normalized
     except EmailNotValidError as error:
@@ -72,7 +75,7 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
     UsernameTaken or EmailTaken."""
     model.check_username(request.username)
     model.check_username_allowed(request.username, deps.prohibited_usernames)
-    email = _normalized_email(request.email)
+    email = normalized_email(request.email)
     password_rules.check_new_password(request.password, request.username, email, deps.common_passwords)
     password_hash = await deps.passwords.hash(request.password)
     user = identity_pb2.User(

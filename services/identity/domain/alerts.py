@@ -2,8 +2,8 @@
 
 `alert_for` maps one event (its type, payload as a dict, and facts the notifier looked up)
 to an Alert or None. Rules are keyed by event type; a type with no rule sends nothing.
-Some rules wait for events other issues add (EmailChanged, policy changes); they are here so
-that the mail starts the day the event does.
+Some rules wait for events other issues add; they are here so that the mail starts the day
+the event does.
 """
 
 from __future__ import annotations
@@ -32,11 +32,13 @@ class Facts:
 
 @dataclass(frozen=True)
 class Alert:
-    """A mail to the owner of `user_id`."""
+    """A mail to the owner of `user_id`: to `to_email` when set (an address the account had,
+    such as the primary address it just replaced), else to the account's primary address."""
 
     user_id: str
     subject: str
     text: str
+    to_email: str = ""
 
 
 Rule = Callable[[Payload, Facts], Alert | None]
@@ -80,6 +82,14 @@ def _token_leaked(payload: Payload, facts: Facts) -> Alert:
     return Alert(str(payload.get("user_id", "")), "API token found in public and revoked", text)
 
 
+def _email_changed(payload: Payload, facts: Facts) -> Alert:
+    # Mailed to the old address: whoever took over the account would read the new one.
+    old, new = payload.get("old_email", ""), payload.get("new_email", "")
+    text = (f"The primary e-mail address of your account was changed from {old} to {new}{_from(facts)}. "
+            "Mail about the account now goes to the new address.")
+    return Alert(str(payload.get("user_id", "")), "Primary e-mail address changed", text + FOOTER, to_email=str(old))
+
+
 RULES: dict[str, Rule] = {
     "LoginSucceeded": _login,
     "TokenIssued": _simple("API token created", lambda p: f"An API token named '{p.get('name', '')}' was created"),
@@ -106,7 +116,11 @@ RULES: dict[str, Rule] = {
         lambda p: f"Your security key '{p.get('label', '')}' answered with a signature counter that went backwards, "
         "a sign that it may have been cloned; it was refused. Consider removing it",
     ),
-    "EmailChanged": _simple("E-mail address changed", lambda p: "The e-mail address of your account was changed"),
+    "EmailChanged": _email_changed,
+    "PasswordReset": _simple(
+        "Password reset",
+        lambda p: "The password of your account was reset through a mailed link and all your sessions were ended",
+    ),
     "PasswordChanged": _simple(
         "Password changed", lambda p: "The password of your account was changed and your other sessions were ended"
     ),

@@ -70,3 +70,25 @@ class RateLimited(IdentityError):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
         self.trailers = (("retry-after", str(retry_after_seconds)),)
+
+
+class ResetLinkInvalid(IdentityError):
+    code = "reset_link_invalid"
+
+
+class EmailNotFound(IdentityError):
+    code = "email_not_found"
+
+
+class EmailIsPrimary(IdentityError):
+    """The primary address cannot be removed (make another one primary first)."""
+
+    code = "email_is_primary"
+
+
+class EmailNotVerified(IdentityError):
+    code = "email_not_verified"
+
+
+class TooManyEmails(IdentityError):
+    code = "too_many_emails"

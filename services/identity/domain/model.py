@@ -9,13 +9,20 @@ from gatehouse.events.v1 import identity_pb2 as events
 from services.identity.domain.errors import (
     AccountLocked,
     EmailAlreadyVerified,
+    EmailIsPrimary,
+    EmailNotFound,
+    EmailNotVerified,
+    EmailTaken,
     InvalidUsername,
+    TooManyEmails,
     UsernameProhibited,
 )
 
 # PyPI's rule: letters, digits and . _ - inside, alphanumeric at both ends.
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 USERNAME_MAX = 50
+# Addresses an account may have besides its primary one.
+MAX_OTHER_EMAILS = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,12 @@ class UserState:
     version: int = 0
     email: str = ""
     email_verified: bool = False
+    # Addresses besides the primary: (address, verified) in the order they were added.
+    other_emails: tuple[tuple[str, bool], ...] = ()
+
+    def other_email(self, email: str) -> tuple[str, bool] | None:
+        """The (address, verified) pair of a non-primary address, compared case-insensitively."""
+        return next((pair for pair in self.other_emails if pair[0].lower() == email.lower()), None)
 
 
 def stream_of(user_id: str) -> str:
@@ -66,6 +79,16 @@ def _apply(state: UserState, event) -> UserState:
                        email=event.email, email_verified=event.email_verified)
     if isinstance(event, events.EmailVerified) and event.email == state.email:
         return replace(state, email_verified=True)
+    if isinstance(event, events.EmailVerified):
+        return replace(state, other_emails=tuple((e, v or e == event.email) for e, v in state.other_emails))
+    if isinstance(event, events.EmailAdded):
+        return replace(state, other_emails=(*state.other_emails, (event.email, False)))
+    if isinstance(event, events.EmailRemoved):
+        return replace(state, other_emails=tuple(p for p in state.other_emails if p[0] != event.email))
+    if isinstance(event, events.EmailChanged):
+        kept = tuple(p for p in state.other_emails if p[0] != event.new_email)
+        return replace(state, email=event.new_email, email_verified=True,
+                       other_emails=(*kept, (event.old_email, state.email_verified)))
     return state
 
 
@@ -78,11 +101,55 @@ def fold(history: list) -> UserState:
 
 
 def verify_email(state: UserState, email: str) -> list:
-    """Confirms the primary address `email` (the one the link was mailed to). Raises
-    EmailAlreadyVerified when it already is, or when the primary address has changed since."""
-    if state.email_verified or email != state.email:
-        raise EmailAlreadyVerified("This e-mail address is already verified, or is no longer your primary address.")
+    """Confirms the address `email` a link was mailed to (the primary or another one). Raises
+    EmailAlreadyVerified when it already is, or when the account no longer has it."""
+    other = state.other_email(email)
+    unverified_primary = email == state.email and not state.email_verified
+    if not unverified_primary and (other is None or other[1] or other[0] != email):
+        raise EmailAlreadyVerified("This e-mail address is already verified, or is no longer on your account.")
     return [events.EmailVerified(user_id=state.user_id, email=email)]
+
+
+def add_email(state: UserState, email: str) -> list:
+    """Adds a (normalized) address, unverified. Raises EmailTaken when the account has it already
+    and TooManyEmails beyond MAX_OTHER_EMAILS (uniqueness across accounts is the handler's query)."""
+    if email.lower() == state.email.lower() or state.other_email(email):
+        raise EmailTaken("This e-mail address is already on your account.")
+    if len(state.other_emails) >= MAX_OTHER_EMAILS:
+        raise TooManyEmails(f"An account can have at most {MAX_OTHER_EMAILS} addresses besides the primary one; remove one first.")
+    return [events.EmailAdded(user_id=state.user_id, email=email)]
+
+
+def remove_email(state: UserState, email: str) -> list:
+    """Removes a non-primary address. Raises EmailIsPrimary or EmailNotFound."""
+    if email.lower() == state.email.lower():
+        raise EmailIsPrimary("The primary address cannot be removed; make another verified address primary first.")
+    other = state.other_email(email)
+    if other is None:
+        raise EmailNotFound("This e-mail address is not on your account.")
+    return [events.EmailRemoved(user_id=state.user_id, email=other[0])]
+
+
+def set_primary_email(state: UserState, email: str) -> list:
+    """Makes a verified non-primary address the primary one. Raises EmailNotFound (also for the
+    current primary: nothing to change) or EmailNotVerified."""
+    other = state.other_email(email)
+    if other is None:
+        raise EmailNotFound("This e-mail address is not one of your other addresses.")
+    if not other[1]:
+        raise EmailNotVerified("Only a verified address can become primary; open the link mailed to it first.")
+    return [events.EmailChanged(user_id=state.user_id, old_email=state.email, new_email=other[0])]
+
+
+def request_password_reset(state: UserState) -> list:
+    """The event of a reset link mailed to the primary address."""
+    return [events.PasswordResetRequested(user_id=state.user_id, email=state.email)]
+
+
+def reset_password(state: UserState, session_ids: list[str]) -> list:
+    """A password set through a reset link: it ends every session of the user."""
+    ended = [events.SessionEnded(user_id=state.user_id, session_id=s, reason="password_reset") for s in session_ids]
+    return [events.PasswordReset(user_id=state.user_id, sessions_ended=len(session_ids)), *ended]
 
 
 def change_password(state: UserState, sessions_ended: int) -> list:

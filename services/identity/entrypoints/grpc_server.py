@@ -5,7 +5,14 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
-from services.identity.application import email_verification, handlers, password_change, second_factor
+from services.identity.application import (
+    email_verification,
+    emails,
+    handlers,
+    password_change,
+    password_reset,
+    second_factor,
+)
 from services.identity.domain import errors
 
 # The one place identity errors become gRPC statuses.
@@ -20,6 +27,9 @@ STATUS_OF_ERROR = {
     errors.WrongPassword: grpc.StatusCode.PERMISSION_DENIED,
     errors.EmailAlreadyVerified: grpc.StatusCode.FAILED_PRECONDITION,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.EmailNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.EmailIsPrimary: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.EmailNotVerified: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 
@@ -61,8 +71,8 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
 
     async def VerifyEmail(self, request, context):
         """Confirms the address of a mailed link; INVALID_ARGUMENT for a bad, used or expired link."""
-        user = await email_verification.verify(self._deps, request)
-        return identity_pb2.VerifyEmailResponse(user=user)
+        user, email = await email_verification.verify(self._deps, request)
+        return identity_pb2.VerifyEmailResponse(user=user, email=email)
 
     async def ResendEmailVerification(self, request, context):
         """Mails a new link; FAILED_PRECONDITION when verified, RESOURCE_EXHAUSTED (retry-after) when limited."""
@@ -73,3 +83,30 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         """Changes the password, ending other sessions; PERMISSION_DENIED for a wrong current one."""
         ended = await password_change.change_password(self._deps, request)
         return identity_pb2.ChangePasswordResponse(sessions_ended=ended)
+
+    async def RequestPasswordReset(self, request, context):
+        """Mails a reset link if the account exists; RESOURCE_EXHAUSTED (retry-after) per client IP."""
+        await password_reset.request_reset(self._deps, request)
+        return identity_pb2.RequestPasswordResetResponse()
+
+    async def ResetPassword(self, request, context):
+        """Sets a new password with a mailed link, ending every session; INVALID_ARGUMENT for a bad link."""
+        ended = await password_reset.reset(self._deps, request)
+        return identity_pb2.ResetPasswordResponse(sessions_ended=ended)
+
+    async def ListEmails(self, request, context):
+        """The session user's addresses, primary first."""
+        return identity_pb2.ListEmailsResponse(emails=await emails.list_emails(self._deps, request))
+
+    async def AddEmail(self, request, context):
+        """Adds an address and mails it a verification link; ALREADY_EXISTS when taken."""
+        return identity_pb2.AddEmailResponse(email=await emails.add_email(self._deps, request))
+
+    async def RemoveEmail(self, request, context):
+        """Removes a non-primary address; FAILED_PRECONDITION for the primary one."""
+        await emails.remove_email(self._deps, request)
+        return identity_pb2.RemoveEmailResponse()
+
+    async def SetPrimaryEmail(self, request, context):
+        """Makes a verified address primary; FAILED_PRECONDITION when it is not verified."""
+        return identity_pb2.SetPrimaryEmailResponse(user=await emails.set_primary_email(self._deps, request))

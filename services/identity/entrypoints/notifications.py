@@ -75,9 +75,9 @@ class AlertMailer:
 
     async def _send(self, connection: AsyncConnection, envelope, alert: alerts.Alert) -> None:
         user = await repository.find_user(connection, user_id=alert.user_id)
-        if user is None or not user.email:
+        if user is None or not (alert.to_email or user.email):
             return
-        await self._mailer.send(user.email, alert.subject, alert.text)
+        await self._mailer.send(alert.to_email or user.email, alert.subject, alert.text)
         log.info("identity.alert_sent", event_id=envelope.event_id, event_type=envelope.type, user_id=user.user_id)
 
 

@@ -93,8 +93,8 @@ async def test_prohibited_names_and_common_passwords_are_refused(deps):
 async def test_the_link_verifies_once_and_records_email_verified(deps):
     user = await register(deps)
     [token] = deps.mailer.tokens()
-    verified = await email_verification.verify(deps, identity_pb2.VerifyEmailRequest(token=token, context=CONTEXT))
-    assert verified.email_verified
+    verified, email = await email_verification.verify(deps, identity_pb2.VerifyEmailRequest(token=token, context=CONTEXT))
+    assert verified.email_verified and email == "ruth@example.org"
     assert (await handlers.get_user(deps, identity_pb2.GetUserRequest(user_id=user.user_id))).email_verified
     assert await stream_types(deps, user.user_id) == ["UserCreated", "EmailVerified"]
     with pytest.raises(errors.VerificationLinkInvalid):

@@ -92,3 +92,16 @@ def test_a_password_change_mails_the_owner():
     alert = alert_for("PasswordChanged", {"user_id": "u1", "sessions_ended": 1}, HERE)
     assert (alert.user_id, alert.subject) == ("u1", "Password changed")
     assert "203.0.113.7" in alert.text and "other sessions were ended" in alert.text
+
+
+def test_a_primary_address_change_mails_the_old_address_naming_both():
+    payload = {"user_id": "u1", "old_email": "old@example.org", "new_email": "new@example.org"}
+    alert = alert_for("EmailChanged", payload, HERE)
+    assert (alert.user_id, alert.to_email, alert.subject) == ("u1", "old@example.org", "Primary e-mail address changed")
+    assert "from old@example.org to new@example.org" in alert.text and "203.0.113.7" in alert.text
+
+
+def test_other_alerts_go_to_the_primary_address_and_a_reset_is_mailed():
+    alert = alert_for("PasswordReset", {"user_id": "u1", "sessions_ended": 2}, HERE)
+    assert (alert.subject, alert.to_email) == ("Password reset", "")
+    assert "all your sessions were ended" in alert.text
