@@ -81,7 +81,7 @@ async def test_a_user_log_is_paged_newest_first(stub, projected):
     events, pages = await _all_pages(stub, OPERATOR, audit_pb2.EventFilter(user="Alice"), limit=5)
     # alice acts in every sample event, so her log holds all of them
     assert [e.id for e in events] == [e.event_id for e in reversed(projected)]
-    assert pages == 3
+    assert pages == -(-len(projected) // 5)  # pages of 5, the last one partial
     assert events[-1].tag == "account:user:created"
     assert events[-1].summary == "Account alice created by an operator"
 

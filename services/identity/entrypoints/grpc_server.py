@@ -5,7 +5,8 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
-from services.identity.application import email_verification, handlers, password_change, second_factor
+from services.identity.application import account_lock, email_verification, handlers, password_change
+from services.identity.application import reauthentication, second_factor
 from services.identity.domain import errors
 
 # The one place identity errors become gRPC statuses.
@@ -19,6 +20,8 @@ STATUS_OF_ERROR = {
     errors.AccountLocked: grpc.StatusCode.PERMISSION_DENIED,
     errors.WrongPassword: grpc.StatusCode.PERMISSION_DENIED,
     errors.EmailAlreadyVerified: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.AccountStateUnchanged: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.OperatorRequired: grpc.StatusCode.PERMISSION_DENIED,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
@@ -73,3 +76,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
         """Changes the password, ending other sessions; PERMISSION_DENIED for a wrong current one."""
         ended = await password_change.change_password(self._deps, request)
         return identity_pb2.ChangePasswordResponse(sessions_ended=ended)
+
+    async def Reauthenticate(self, request, context):
+        """Re-checks the password for sudo mode; PERMISSION_DENIED for a wrong one (a failed login),
+        RESOURCE_EXHAUSTED (retry-after) when login failures are limited, UNAUTHENTICATED without a session."""
+        session = await reauthentication.reauthenticate(self._deps, request)
+        return identity_pb2.ReauthenticateResponse(session=session)
+
+    async def LockUser(self, request, context):
+        """Operator: locks an account and ends its sessions; NOT_FOUND, FAILED_PRECONDITION when already locked."""
+        return await account_lock.lock_user(self._deps, request)
+
+    async def UnlockUser(self, request, context):
+        """Operator: unlocks an account; NOT_FOUND, FAILED_PRECONDITION when it is not locked."""
+        return await account_lock.unlock_user(self._deps, request)
