@@ -41,6 +41,7 @@ def _return_path(request: web.Request) -> str:
     return DEFAULT_NEXT
 
 
-def page_url(request: web.Request) -> str:
-    """The re-authentication page, sending the browser back to where it was once done."""
-    return f"{REAUTH_PAGE}?next={quote(same_site_path(_return_path(request)), safe='/')}"
+def page_url(request: web.Request, back: str = "") -> str:
+    """The re-authentication page, sending the browser back to `back` (by default where it was)
+    once done."""
+    return f"{REAUTH_PAGE}?next={quote(same_site_path(back or _return_path(request)), safe='/')}"
