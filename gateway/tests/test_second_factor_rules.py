@@ -116,3 +116,11 @@ def test_a_page_action_posted_from_another_site_comes_back_to_the_account_page()
 )
 def test_next_is_only_ever_a_path_on_this_site(value, expected):
     assert reauthentication.same_site_path(value) == expected
+
+
+def test_project_policies_see_the_later_of_login_and_reauthentication():
+    from gateway.auth import Caller
+    from gateway.routes.api_project_policies import login_facts
+
+    assert login_facts(Caller(principal=None, session=reauthenticated(600, 2))).logged_in_at_us == NOW - 2 * MINUTE_US
+    assert login_facts(Caller(principal=None, session=session(3))).logged_in_at_us == NOW - 3 * MINUTE_US

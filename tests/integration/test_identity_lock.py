@@ -27,6 +27,9 @@ def test_a_locked_account_cannot_log_in_use_its_session_or_upload_until_unlocked
     assert lena.http.get(f"{gatehouse.url}/api/v1/session").status_code == 401
     login = lena.http.post(f"{gatehouse.url}/api/v1/session", json={"username": "lena", "password": PASSWORD})
     assert (login.status_code, login.json()["error"]) == (403, {"code": "account_locked", "message": LOCKED})
+    page = lena.http.post(f"{gatehouse.url}/account/login", data={"username": "lena", "password": PASSWORD},
+                          allow_redirects=False)
+    assert page.status_code == 401 and "This account is locked; contact the index&#39;s operators." in page.text
     refused = twine_upload(gatehouse, token, files)
     assert refused.returncode != 0 and "Invalid API Token: the account is locked." in _said(refused)
 

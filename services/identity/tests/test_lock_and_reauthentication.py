@@ -1,6 +1,8 @@
 """Operator lock/unlock and re-authentication ("sudo mode") through the handlers, over a real
 SQLite database migrated to head (so migration 0005 runs)."""
 
+from dataclasses import replace
+
 import pytest
 
 from gatehouse.common.v1 import common_pb2
@@ -104,3 +106,15 @@ async def test_a_wrong_password_is_refused_and_counts_toward_the_login_limits(de
 async def test_reauthentication_needs_a_live_session(deps):
     with pytest.raises(errors.SessionInvalid):
         await reauthenticate(deps, "forged.value")
+
+
+class HasTotp:
+    async def methods_of(self, user_id):
+        return ["totp"]
+
+
+async def test_reauthentication_needs_the_second_login_step_done(deps):
+    await register(deps, verified=True)
+    pending = await log_in(replace(deps, second_factors=HasTotp()))
+    with pytest.raises(errors.SessionInvalid, match="second login step"):
+        await reauthenticate(deps, pending.session_token)
