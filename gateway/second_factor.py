@@ -17,12 +17,14 @@ from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mfa.v1 import mfa_pb2
 from gateway.errors import GatewayError
 from gateway.keys import CLIENTS, SETTINGS
+from gateway.reauthentication import REAUTH_API, REAUTH_PAGE, authenticated_at_us, page_url
 
 STRONG_METHODS = frozenset({"totp", "webauthn"})
 # Reachable with a password-only session whose second step is still due.
 SECOND_STEP_PREFIXES = ("/api/v1/session", "/account/login", "/account/logout", "/account/two-factor/verify")
 # Reachable by a user who has no second factor yet while 2FA is required.
-SET_UP_PREFIXES = SECOND_STEP_PREFIXES + ("/api/v1/account/", "/account/two-factor")
+# (Sensitive set-up steps need a fresh password, so the re-authentication page is among them.)
+SET_UP_PREFIXES = SECOND_STEP_PREFIXES + ("/api/v1/account/", "/account/two-factor", REAUTH_PAGE)
 SET_UP_PAGES = frozenset({"/account/"})
 SET_UP_PAGE = "/account/two-factor"
 
@@ -101,11 +103,16 @@ def _fresh_login_minutes(request: web.Request) -> int | None:
 
 
 def check_fresh_login(request: web.Request, session: identity_pb2.Session, now_us: int) -> None:
-    """Raises ReauthenticationRequired when a sensitive change comes from a session whose login
-    is older than GATEHOUSE_REAUTH_MINUTES (5 minutes for removing a second factor)."""
+    """Raises ReauthenticationRequired (JSON API; pages: a redirect to the re-authentication
+    page, which comes back here) when a sensitive change comes from a session whose login or
+    last re-authentication is older than GATEHOUSE_REAUTH_MINUTES (5 minutes for removing a
+    second factor)."""
     minutes = _fresh_login_minutes(request)
-    if minutes is not None and now_us - session.created_at_us > minutes * 60 * 1_000_000:
-        raise ReauthenticationRequired(
-            f"For your security, log out and log in again to confirm it is you: this change needs a login "
-            f"within the last {minutes} minutes."
-        )
+    if minutes is None or now_us - authenticated_at_us(session) <= minutes * 60 * 1_000_000:
+        return
+    if not request.path.startswith("/api/"):
+        raise web.HTTPSeeOther(page_url(request))
+    raise ReauthenticationRequired(
+        f"For your security, confirm your password first: this change needs a login or re-authentication "
+        f"within the last {minutes} minutes (POST {REAUTH_API} with your password, or use {REAUTH_PAGE})."
+    )

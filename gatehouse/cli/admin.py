@@ -13,7 +13,7 @@ from gatehouse.identity.v1 import identity_pb2
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
-    """Adds `admin create-user`."""
+    """Adds `admin create-user`, `admin lock` and `admin unlock`."""
     admin = commands.add_parser("admin", help="account administration")
     actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create-user", help="create an account")
@@ -24,6 +24,13 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
         "--password-stdin", action="store_true", help="read the password from standard input's first line"
     )
     create.set_defaults(run=create_user)
+    lock = actions.add_parser("lock", help="lock an account: no login, sessions end, API tokens refused")
+    lock.add_argument("username")
+    lock.add_argument("--reason", default="", help="why (recorded in the security log, not shown to the user)")
+    lock.set_defaults(run=lock_user)
+    unlock = actions.add_parser("unlock", help="unlock a locked account")
+    unlock.add_argument("username")
+    unlock.set_defaults(run=unlock_user)
 
 
 def read_password(
@@ -58,4 +65,28 @@ def create_user(args: argparse.Namespace, clients: Clients) -> int:
     request = create_request(args, read_password(args.password_stdin))
     response = clients.identity().CreateUser(request, timeout=CALL_TIMEOUT)
     print(f"Created user {response.user.username} (id {response.user.user_id})")
+    return 0
+
+
+def lock_request(args: argparse.Namespace) -> identity_pb2.LockUserRequest:
+    """The LockUser call an operator's `lock` makes."""
+    return identity_pb2.LockUserRequest(
+        username=args.username, reason=args.reason, context=request_context(), actor=operator()
+    )
+
+
+def lock_user(args: argparse.Namespace, clients: Clients) -> int:
+    """Locks the account and says how many sessions ended. Raises grpc.RpcError (unknown user,
+    already locked)."""
+    response = clients.identity().LockUser(lock_request(args), timeout=CALL_TIMEOUT)
+    print(f"Locked {response.user.username}: {response.sessions_ended} sessions ended; "
+          "its API tokens are refused until it is unlocked.")
+    return 0
+
+
+def unlock_user(args: argparse.Namespace, clients: Clients) -> int:
+    """Unlocks the account. Raises grpc.RpcError (unknown user, not locked)."""
+    request = identity_pb2.UnlockUserRequest(username=args.username, context=request_context(), actor=operator())
+    response = clients.identity().UnlockUser(request, timeout=CALL_TIMEOUT)
+    print(f"Unlocked {response.user.username}.")
     return 0

@@ -14,6 +14,7 @@ from gateway.auth import Caller, request_context, session_caller
 from gateway.errors import BadRequest
 from gateway.json_body import read_json
 from gateway.keys import CLIENTS
+from gateway.reauthentication import authenticated_at_us
 
 routes = web.RouteTableDef()
 MAX_POLICIES = 20
@@ -32,7 +33,7 @@ def login_facts(caller: Caller) -> uploads_pb2.LoginFacts:
     """The session's login as identity answered it: when, and with which second factor."""
     session = caller.session
     return uploads_pb2.LoginFacts(
-        logged_in_at_us=session.created_at_us,
+        logged_in_at_us=authenticated_at_us(session),
         second_factor_verified=session.second_factor_verified,
         second_factor_method=session.second_factor_method,
     )

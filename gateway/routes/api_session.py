@@ -14,6 +14,8 @@ from gateway.auth import (
 )
 from gateway.json_body import read_json, require_string
 from gateway.keys import CLIENTS
+from gateway.reauthentication import REAUTH_API
+from gateway.timestamps import format_rfc3339
 
 routes = web.RouteTableDef()
 
@@ -63,3 +65,20 @@ async def logout(request: web.Request) -> web.Response:
     response = web.json_response({"logged_out": True})
     clear_session_cookie(response)
     return response
+
+
+@routes.post(REAUTH_API)
+async def reauthenticate(request: web.Request) -> web.Response:
+    """Re-authentication ("sudo mode"): the password again, for sensitive changes. 403 for a
+    wrong password (a failed login, rate limited as logins are: 429 with Retry-After)."""
+    caller = await session_caller(request)
+    body = await read_json(request)
+    answer = await request.app[CLIENTS].identity.Reauthenticate(
+        identity_pb2.ReauthenticateRequest(
+            session_token=caller.session_token,
+            password=require_string(body, "password", 4096),
+            context=request_context(request),
+        ),
+        timeout=15,
+    )
+    return web.json_response({"reauthenticated": format_rfc3339(answer.session.reauthenticated_at_us)})

@@ -9,9 +9,11 @@ from __future__ import annotations
 import grpc
 from aiohttp import web
 
+from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY
 from gatehouse.uploads.v1 import uploads_pb2
 from gateway.keys import CLIENTS
 from gateway.pages import render
+from gateway.reauthentication import page_url
 from gateway.routes.api_project_policies import get_policies, set_policies
 from gateway.routes.pages import _form_caller, _frame, _optional_caller
 
@@ -68,5 +70,7 @@ async def change_policies(request: web.Request) -> web.Response:
     except grpc.aio.AioRpcError as refusal:
         if refusal.code() not in REFUSALS:
             raise
+        if dict(refusal.trailing_metadata() or ()).get(ERROR_CODE_KEY) == "reauthentication_required":
+            raise web.HTTPSeeOther(page_url(request, f"/projects/{name}")) from refusal
         return await _page(request, caller, name, error=refusal.details() or "The change was refused.")
     return await _page(request, caller, name, policies=answer, notice="Policies saved.")

@@ -11,6 +11,7 @@ from gatehouse.tokens.v1 import tokens_pb2_grpc
 from services.tokens.adapters.crypto import RootKeyCipher
 from services.tokens.adapters.disclosure_keys import DisclosureKeys
 from gatehouse.grpc_runtime.channels import open_channel
+from services.tokens.adapters.accounts_client import GrpcAccountDirectory
 from services.tokens.adapters.projects_client import GrpcProjectDirectory
 from services.tokens.adapters.hot_path import UseRecorder, VerifiedTokens
 from services.tokens.adapters.macaroons import MacaroonCodec
@@ -29,6 +30,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     the "tokens" secret, macaroons located at the site's origin)."""
     runtime = build_runtime(settings, "tokens", metadata, store, MIGRATIONS)
     uploads_channel = open_channel(settings, "uploads")
+    identity_channel = open_channel(settings, "identity")
     deps = Dependencies(
         units=runtime.units,
         cipher=RootKeyCipher(settings.secret("tokens")),
@@ -38,6 +40,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         cache=VerifiedTokens(ttl_seconds=VERIFIED_TOKEN_SECONDS),
         uses=UseRecorder(runtime.engine),
         projects=GrpcProjectDirectory(uploads_channel),
+        accounts=GrpcAccountDirectory(identity_channel),
     )
 
     def register(server):
@@ -49,5 +52,5 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         register=register,
         errors=STATUS_OF_ERROR,
         background=[runtime.relay.run, deps.uses.run],
-        on_stop=[deps.uses.flush, uploads_channel.close, runtime.close],
+        on_stop=[deps.uses.flush, uploads_channel.close, identity_channel.close, runtime.close],
     )

@@ -35,5 +35,5 @@ def test_an_old_login_cannot_change_2fa_but_can_read(gatehouse):
     refused = user.post("/api/v1/account/recovery-codes", {})
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "reauthentication_required"
-    assert "log in again" in refused.json()["error"]["message"]
+    assert "POST /api/v1/session/reauthenticate" in refused.json()["error"]["message"]
     assert user.http.get(f"{gatehouse.url}/api/v1/account/two-factor").status_code == 200

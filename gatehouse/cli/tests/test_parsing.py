@@ -33,6 +33,18 @@ def test_a_create_user_call_is_made_as_the_operator_from_local():
     assert request.password == "correct horse"
 
 
+def test_lock_takes_a_username_and_a_reason_and_acts_as_the_operator():
+    args = parse("admin", "lock", "mallory", "--reason", "spam uploads")
+    assert args.run is admin.lock_user
+    request = admin.lock_request(args)
+    assert (request.username, request.reason, request.actor.operator) == ("mallory", "spam uploads", True)
+
+
+def test_unlock_takes_a_username():
+    args = parse("admin", "unlock", "mallory")
+    assert (args.username, args.run) == ("mallory", admin.unlock_user)
+
+
 def test_the_password_is_the_first_line_of_stdin():
     assert admin.read_password(True, io.StringIO("s3cret pass\nignored\n")) == "s3cret pass"
 

@@ -25,6 +25,9 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "LoginSucceeded": "account:login:success",
     "LoginFailed": "account:login:failure",
     "SessionEnded": "account:session:ended",
+    "SessionReauthenticated": "account:session:reauthenticated",
+    "UserLocked": "account:user:locked",
+    "UserUnlocked": "account:user:unlocked",
     "TokenIssued": "account:api_token:added",
     "TokenRevoked": "account:api_token:removed",
     "TokenRejected": "account:api_token:rejected",
@@ -147,6 +150,10 @@ def _session_ended(record: Additional) -> str:
 
 RENDERERS: dict[str, Renderer] = {
     "account:user:created": _user_created,
+    "account:user:locked": lambda r: _with_reason("Account locked by an operator", r)
+    + (f"; {r['sessions_ended']} sessions ended" if r.get("sessions_ended") else ""),
+    "account:user:unlocked": lambda r: "Account unlocked by an operator",
+    "account:session:reauthenticated": lambda r: "Password confirmed for sensitive changes (re-authentication)",
     # PyPI's two login tags: the password step and the second step share them; the record's
     # fields (second_factor_required, method) tell them apart.
     "account:login:success": _login_succeeded,

@@ -116,6 +116,11 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
             user_id=ALICE, email="alice@old.example"), user_subject()),
         "EmailChanged": ("identity", alice_stream, identity_events.EmailChanged(
             user_id=ALICE, old_email="alice@example.org", new_email="alice@work.example"), user_subject()),
+        "SessionReauthenticated": ("identity", alice_stream, identity_events.SessionReauthenticated(
+            user_id=ALICE, session_id="s1"), user_subject()),
+        "UserLocked": ("identity", alice_stream, identity_events.UserLocked(
+            user_id=ALICE, reason="compromised account", sessions_ended=1), user_subject()),
+        "UserUnlocked": ("identity", alice_stream, identity_events.UserUnlocked(user_id=ALICE), user_subject()),
     }
 
 

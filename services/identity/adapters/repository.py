@@ -193,6 +193,22 @@ async def remove_session(connection: AsyncConnection, id_hash: str) -> None:
     await connection.execute(sa.delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
+async def mark_reauthenticated(connection: AsyncConnection, id_hash: str, now_us: int) -> None:
+    await connection.execute(
+        sa.update(sessions).where(sessions.c.id_hash == id_hash).values(reauthenticated_at_us=now_us)
+    )
+
+
+async def set_user_state(connection: AsyncConnection, user_id: str, state: str) -> None:
+    await connection.execute(sa.update(users).where(users.c.user_id == user_id).values(state=state))
+
+
+async def sessions_of(connection: AsyncConnection, user_id: str) -> list:
+    """Every session of the user: (id_hash, session_id) rows."""
+    query = sa.select(sessions.c.id_hash, sessions.c.session_id).where(sessions.c.user_id == user_id)
+    return list((await connection.execute(query)).all())
+
+
 async def other_sessions(connection: AsyncConnection, user_id: str, keep_id_hash: str) -> list:
     """The user's sessions except the one with `keep_id_hash`."""
     query = sa.select(sessions.c.id_hash, sessions.c.session_id).where(

@@ -43,6 +43,8 @@ sessions = sa.Table(
     sa.Column("last_seen_us", sa.BigInteger, nullable=False),
     sa.Column("ip_address", sa.String(64), nullable=False),
     sa.Column("user_agent", sa.Text, nullable=False),
+    # When the user last re-entered their password in this session (0: never); migration 0005.
+    sa.Column("reauthenticated_at_us", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 # Links mailed to confirm an address: only the SHA-256 of each token's random id is kept.

@@ -233,6 +233,7 @@ def _session_message(row, user, expires_at_us) -> identity_pb2.Session:
         csrf_token=row.csrf_token,
         created_at_us=row.created_at_us,
         expires_at_us=expires_at_us,
+        reauthenticated_at_us=row.reauthenticated_at_us,
     )
 
 

@@ -53,6 +53,16 @@ class WrongPassword(IdentityError):
     code = "wrong_password"
 
 
+class AccountStateUnchanged(IdentityError):
+    """Locking a locked account, or unlocking one that is not locked."""
+
+    code = "account_state_unchanged"
+
+
+class OperatorRequired(IdentityError):
+    code = "operator_required"
+
+
 class EmailAlreadyVerified(IdentityError):
     code = "email_already_verified"
 

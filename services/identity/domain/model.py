@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from gatehouse.events.v1 import identity_pb2 as events
 from services.identity.domain.errors import (
     AccountLocked,
+    AccountStateUnchanged,
     EmailAlreadyVerified,
     EmailIsPrimary,
     EmailNotFound,
@@ -17,6 +18,8 @@ from services.identity.domain.errors import (
     TooManyEmails,
     UsernameProhibited,
 )
+
+LOCKED_MESSAGE = "This account is locked; contact the index's operators."
 
 # PyPI's rule: letters, digits and . _ - inside, alphanumeric at both ends.
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -89,6 +92,10 @@ def _apply(state: UserState, event) -> UserState:
         kept = tuple(p for p in state.other_emails if p[0] != event.new_email)
         return replace(state, email=event.new_email, email_verified=True,
                        other_emails=(*kept, (event.old_email, state.email_verified)))
+    if isinstance(event, events.UserLocked):
+        return replace(state, state="locked")
+    if isinstance(event, events.UserUnlocked):
+        return replace(state, state="active")
     return state
 
 
@@ -176,9 +183,31 @@ def login(state: UserState, password_matches: bool, session_id: str, methods: li
     if not password_matches:
         return [events.LoginFailed(username=state.username, user_id=state.user_id, reason="invalid_password")]
     if state.state != "active":
-        raise AccountLocked("This account is locked. Contact the index's administrators.")
+        raise AccountLocked(LOCKED_MESSAGE)
     return [
         events.LoginSucceeded(
             user_id=state.user_id, session_id=session_id, second_factor_required=bool(methods)
         )
     ]
+
+
+def lock(state: UserState, reason: str, session_ids: list[str]) -> list:
+    """Locks an active account and ends its sessions. Raises AccountStateUnchanged when it is
+    already locked."""
+    if state.state == "locked":
+        raise AccountStateUnchanged(f"The account {state.username} is already locked.")
+    ended = [events.SessionEnded(user_id=state.user_id, session_id=session_id, reason="account_locked")
+             for session_id in session_ids]
+    return [events.UserLocked(user_id=state.user_id, reason=reason[:500], sessions_ended=len(ended)), *ended]
+
+
+def unlock(state: UserState) -> list:
+    """Unlocks a locked account. Raises AccountStateUnchanged when it is not locked."""
+    if state.state != "locked":
+        raise AccountStateUnchanged(f"The account {state.username} is not locked.")
+    return [events.UserUnlocked(user_id=state.user_id)]
+
+
+def reauthenticated(state: UserState, session_id: str) -> list:
+    """The event of a session whose user re-entered a correct password."""
+    return [events.SessionReauthenticated(user_id=state.user_id, session_id=session_id)]

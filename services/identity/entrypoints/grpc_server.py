@@ -6,11 +6,13 @@ import grpc
 
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
 from services.identity.application import (
+    account_lock,
     email_verification,
     emails,
     handlers,
     password_change,
     password_reset,
+    reauthentication,
     second_factor,
 )
 from services.identity.domain import errors
@@ -26,6 +28,8 @@ STATUS_OF_ERROR = {
     errors.AccountLocked: grpc.StatusCode.PERMISSION_DENIED,
     errors.WrongPassword: grpc.StatusCode.PERMISSION_DENIED,
     errors.EmailAlreadyVerified: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.AccountStateUnchanged: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.OperatorRequired: grpc.StatusCode.PERMISSION_DENIED,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
     errors.EmailNotFound: grpc.StatusCode.NOT_FOUND,
     errors.EmailIsPrimary: grpc.StatusCode.FAILED_PRECONDITION,
@@ -110,3 +114,17 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def SetPrimaryEmail(self, request, context):
         """Makes a verified address primary; FAILED_PRECONDITION when it is not verified."""
         return identity_pb2.SetPrimaryEmailResponse(user=await emails.set_primary_email(self._deps, request))
+
+    async def Reauthenticate(self, request, context):
+        """Re-checks the password for sudo mode; PERMISSION_DENIED for a wrong one (a failed login),
+        RESOURCE_EXHAUSTED (retry-after) when login failures are limited, UNAUTHENTICATED without a session."""
+        session = await reauthentication.reauthenticate(self._deps, request)
+        return identity_pb2.ReauthenticateResponse(session=session)
+
+    async def LockUser(self, request, context):
+        """Operator: locks an account and ends its sessions; NOT_FOUND, FAILED_PRECONDITION when already locked."""
+        return await account_lock.lock_user(self._deps, request)
+
+    async def UnlockUser(self, request, context):
+        """Operator: unlocks an account; NOT_FOUND, FAILED_PRECONDITION when it is not locked."""
+        return await account_lock.unlock_user(self._deps, request)

@@ -15,6 +15,7 @@ from gatehouse.eventstore.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from gatehouse.tokens.v1 import tokens_pb2
 from services.tokens.adapters import repository
 from services.tokens.adapters.disclosure_keys import DisclosureKeys
+from services.tokens.adapters.accounts_client import AccountDirectory
 from services.tokens.adapters.projects_client import ProjectDirectory
 from services.tokens.adapters.hot_path import KnownPresentation, UseRecorder, VerifiedTokens
 from services.tokens.adapters.crypto import RootKeyCipher, RootKeyUnreadable, new_root_key
@@ -44,6 +45,13 @@ class Dependencies:
     uses: UseRecorder | None = None
     # Binds listed projects to their ids at issue (None: names only).
     projects: ProjectDirectory | None = None
+    # Tells whether a token's owner is locked (None: never; unit tests without identity).
+    accounts: AccountDirectory | None = None
+
+
+async def _owner_locked(deps: Dependencies, user_id: str) -> bool:
+    """Whether an operator locked the token owner's account (identity owns that). Raises AccountsUnavailable."""
+    return deps.accounts is not None and await deps.accounts.is_locked(user_id)
 
 
 def forget(deps: Dependencies, token_id: str) -> None:
@@ -207,7 +215,7 @@ async def verify_token(deps: Dependencies, request: tokens_pb2.VerifyTokenReques
     is consumed by its first success, unless `defer_consumption`. With `inspect_only` the answer
     is the same but nothing is recorded or consumed, and a refusal of a token whose signature is
     genuine still tells what the token is."""
-    response = _verify_remembered(deps, request)
+    response = await _verify_remembered(deps, request)
     if response is not None:
         return response
     try:
@@ -236,7 +244,7 @@ def _presentation(request, owner_user_id: str, now: int) -> Presentation:
     )
 
 
-def _verify_remembered(deps: Dependencies, request):
+async def _verify_remembered(deps: Dependencies, request):
     """The answer for a secret that verified moments ago (signature known good, caveats known),
     or None to go the whole way: not remembered, or refused (a refusal is always re-checked
     and recorded in the database)."""
@@ -249,6 +257,8 @@ def _verify_remembered(deps: Dependencies, request):
     now = deps.clock()
     if verdict(list(known.caveats), _presentation(request, entry.row.user_id, now)) is not None:
         return None
+    if await _owner_locked(deps, entry.row.user_id):
+        return None  # refused on the whole way
     info = messages.token_info(entry.row, known.summary, list(known.predicates))
     if not request.inspect_only:
         deps.uses.record(known.token_id, now, request.context.ip_address)
@@ -263,6 +273,9 @@ async def _verify_in(deps: Dependencies, unit: UnitOfWork, request, presented: P
     if row is None:
         return _refused(model.REVOKED_OR_UNKNOWN), None
     state = model.fold(await unit.load(model.stream_of(row.token_id)))
+    if not state.revoked and await _owner_locked(deps, row.user_id):
+        # Refused before any caveat is checked, so a single-use token is not consumed.
+        return _refused(model.ACCOUNT_LOCKED), None
     now = deps.clock()
     pipeline = CaveatPipeline(_presentation(request, row.user_id, now))
     if state.revoked:

@@ -50,6 +50,10 @@ class ProjectsUnavailable(TokenRequestError):
     code = "projects_unavailable"
 
 
+class AccountsUnavailable(TokenRequestError):
+    code = "accounts_unavailable"
+
+
 class TokenInvalid(TokenError):
     """A presented token is refused; `reason` is the clause after "Invalid API Token: "."""
 

@@ -17,6 +17,7 @@ NAME_MAX = 100
 REVOKED_OR_UNKNOWN = "the token has been revoked or does not exist."
 NOT_A_TOKEN = "the token is not a Gatehouse API token."
 SIGNATURE_INVALID = "the token's signature is invalid."
+ACCOUNT_LOCKED = "the account is locked."
 
 # TokenRevoked.reason values (a catalogue: consumers may match on them).
 REVOKED_BY_OWNER = "revoked_by_owner"

@@ -19,6 +19,7 @@ STATUS_OF_ERROR = {
     errors.DisclosureMalformed: grpc.StatusCode.INVALID_ARGUMENT,
     errors.DisclosureSignatureInvalid: grpc.StatusCode.PERMISSION_DENIED,
     errors.ProjectsUnavailable: grpc.StatusCode.UNAVAILABLE,
+    errors.AccountsUnavailable: grpc.StatusCode.UNAVAILABLE,
     # VerifyToken answers refusals in its response; this only covers a refusal raised elsewhere.
     errors.TokenInvalid: grpc.StatusCode.UNAUTHENTICATED,
 }

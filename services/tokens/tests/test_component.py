@@ -10,6 +10,7 @@ from gatehouse.common.v1 import common_pb2
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY, ErrorInterceptor
 from gatehouse.settings import load
 from gatehouse.tokens.v1 import tokens_pb2, tokens_pb2_grpc
+from services.tokens.adapters.accounts_client import GrpcAccountDirectory
 from services.tokens.adapters.projects_client import GrpcProjectDirectory
 from services.tokens.adapters.tables import root_keys, store
 from services.tokens.bootstrap import bootstrap
@@ -23,12 +24,17 @@ UPLOAD_DEMO = tokens_pb2.Operation(project="Demo", project_id="p-demo", action="
 PROJECT_IDS = {"demo": "p-demo"}
 
 
+async def no_account_locked(self, user_id):  # stands in for the identity service
+    return False
+
+
 @pytest.fixture
 async def service(tmp_path, monkeypatch):
     async def known_projects(self, names):  # stands in for the uploads service
         return {name: PROJECT_IDS[name] for name in names if name in PROJECT_IDS}
 
     monkeypatch.setattr(GrpcProjectDirectory, "ids_of", known_projects)
+    monkeypatch.setattr(GrpcAccountDirectory, "is_locked", no_account_locked)
     settings = load({"GATEHOUSE_DATA": str(tmp_path)})
     process = bootstrap(settings)
     server = grpc.aio.server(interceptors=[ErrorInterceptor(process.errors)])

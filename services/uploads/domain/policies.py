@@ -79,8 +79,9 @@ def check_fresh_login(command: SetPolicies, manager: Manager) -> None:
     if command.now_us - manager.logged_in_at_us > command.fresh_window_us:
         minutes = command.fresh_window_us // 60_000_000
         raise ReauthenticationRequired(
-            "Turning a project policy off needs a recent login: log out and log in again "
-            f"(within the last {minutes} minutes), then retry."
+            "Turning a project policy off needs a recent login: confirm your password at "
+            f"/account/reauthenticate (or POST /api/v1/session/reauthenticate) within the last {minutes} "
+            "minutes, then retry."
         )
 
 
