@@ -37,9 +37,11 @@ def test_a_token_limited_to_the_clients_network_works(alice, files):
 def test_the_first_use_from_a_network_is_in_the_account_log_once(alice, files):
     token = alice.create_token("new-network")
     assert twine_upload(alice.gatehouse, token["token"], files).returncode == 0
-    events = alice.wait_for_events("users", "alice", {"account:api_token:used_new_network"}, timeout=10)
-    used = [event for event in events
-            if event["tag"] == "account:api_token:used_new_network" and event["additional"]["token_id"] == token["id"]]
+    def used_by_this_token(events):
+        return [event for event in events
+                if event["tag"] == "account:api_token:used_new_network" and event["additional"]["token_id"] == token["id"]]
+
+    used = used_by_this_token(alice.wait_for_log("users", "alice", used_by_this_token, timeout=10))
     assert len(used) == 1  # two files uploaded from 127.0.0.1: one first use
     assert used[0]["additional"]["network"] == "127.0.0.0/24"
 
