@@ -105,9 +105,7 @@ class DurableConsumer:
 
     async def _handle_batch(self, messages) -> None:
         try:
-            async with self._engine.begin() as connection:
-                for message in messages:
-                    await self._handle_one(connection, message)
+            await self._handle_together(messages)
         except Exception:
             # One bad event must not hold the others back: retry them one at a time.
             await self._handle_singly(messages)
@@ -115,16 +113,26 @@ class DurableConsumer:
         for message in messages:
             await message.ack()
 
+    async def _handle_together(self, messages) -> None:
+        """Handles a fetched batch in one transaction; subclasses may do it in fewer statements."""
+        async with self._engine.begin() as connection:
+            for message in messages:
+                await self._handle_one(connection, message)
+
     async def _handle_singly(self, messages) -> None:
         for message in messages:
             try:
                 async with self._engine.begin() as connection:
                     await self._handle_one(connection, message)
-            except Exception:
-                log.exception("consumer.handler_failed", consumer=self.name, subject=message.subject)
-                await message.nak(delay=5)
+            except Exception as error:
+                await self._on_failure(message, error)
                 continue
             await message.ack()
+
+    async def _on_failure(self, message, error: Exception) -> None:
+        """A message that failed on its own: redelivered later (subclasses may park it)."""
+        log.error("consumer.handler_failed", consumer=self.name, subject=message.subject, exc_info=error)
+        await message.nak(delay=5)
 
     async def _handle_one(self, connection: AsyncConnection, message) -> None:
         envelope = envelope_pb2.EventEnvelope.FromString(message.data)

@@ -46,7 +46,7 @@ class ParkingConsumer(DurableConsumer):
         done = set((await connection.execute(query)).scalars())
         return [envelope for envelope in unique if envelope.event_id not in done]
 
-    async def _project(self, messages) -> None:
+    async def _handle_together(self, messages) -> None:
         envelopes = [envelope_pb2.EventEnvelope.FromString(message.data) for message in messages]
         async with self._engine.begin() as connection:
             fresh = await self._unhandled(connection, envelopes)
@@ -57,27 +57,8 @@ class ParkingConsumer(DurableConsumer):
             await batch_repository.bulk_insert(connection, self._processed, rows)
         self.handled += len(fresh)
 
-    async def _handle_batch(self, messages) -> None:
-        try:
-            await self._project(messages)
-        except Exception:
-            # One bad event must not hold the others back: retry them one at a time.
-            await self._handle_singly(messages)
-            return
-        for message in messages:
-            await message.ack()
-
-    async def _handle_singly(self, messages) -> None:
-        for message in messages:
-            try:
-                async with self._engine.begin() as connection:
-                    await self._handle_one(connection, message)
-            except Exception as error:
-                await self._retry_or_park(message, error)
-                continue
-            await message.ack()
-
-    async def _retry_or_park(self, message, error: Exception) -> None:
+    async def _on_failure(self, message, error: Exception) -> None:
+        """Retries a failed message MAX_DELIVERIES times, or parks it (stored, logged, acked)."""
         delivered = message.metadata.num_delivered
         # Bytes that do not parse never will: park them at once rather than retry.
         hopeless = isinstance(error, (UndecodablePayload, DecodeError))
