@@ -10,6 +10,7 @@ from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from gatehouse.uploads.v1 import uploads_pb2_grpc
+from services.uploads.adapters.archives.limits import limits_from_environ
 from services.uploads.adapters.second_factors import GrpcSecondFactors
 from services.uploads.adapters.storage import LocalFileStore
 from services.uploads.adapters.tables import metadata, store
@@ -41,6 +42,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         second_factors=GrpcSecondFactors(mfa_channel),
         require_2fa=settings.require_2fa,
         reauth_minutes=settings.reauth_minutes,
+        archive_limits=limits_from_environ(),
     )
 
     def register(server):

@@ -11,6 +11,7 @@ from packaging.version import InvalidVersion, Version
 from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
 from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import repository
+from services.uploads.adapters.archives.limits import ArchiveLimits
 from services.uploads.adapters.storage import FileStore
 from services.uploads.adapters.second_factors import SecondFactors
 from services.uploads.adapters.tokens_client import TokenVerifier
@@ -40,6 +41,8 @@ class Dependencies:
     require_2fa: bool = False
     # GATEHOUSE_REAUTH_MINUTES: how recent a login must be to weaken a project policy.
     reauth_minutes: int = 30
+    # Archive bomb limits and the RECORD mismatch policy (GATEHOUSE_ARCHIVE_*, GATEHOUSE_RECORD_MISMATCH).
+    archive_limits: ArchiveLimits = ArchiveLimits()
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

@@ -189,7 +189,7 @@ async def _accept(
     await require_project_policies(deps, state, submission.uploader)
     with deps.files.incoming() as incoming:
         digests, size = await receive(deps, form, stream, incoming)
-        metadata = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution)
+        metadata = await inspect_archive(deps, submission, incoming)
         async with deps.units() as unit:
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
         await consume_token(deps, submission, state)
@@ -198,6 +198,18 @@ async def _accept(
         path = await asyncio.to_thread(deps.files.keep, incoming, digests.sha256, filename, metadata)
     command = _add_file(submission, state, digests, size, path, metadata)
     return await deps.units.run(lambda unit: _record(unit, deps, submission, command))
+
+
+async def inspect_archive(deps: Dependencies, submission: Submission, incoming: IncomingFile) -> bytes | None:
+    """Step 4 (archive), off the event loop: the wheel's METADATA (None for an sdist). RECORD
+    mismatches an operator let through (GATEHOUSE_RECORD_MISMATCH=warn) are logged.
+    Raises InvalidDistribution."""
+    form = submission.form
+    inspection = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution,
+                                         form.name, form.version, deps.archive_limits)
+    for warning in inspection.warnings:
+        log.warning("upload.record_mismatch", filename=submission.distribution.filename, warning=warning)
+    return inspection.metadata
 
 
 async def receive(

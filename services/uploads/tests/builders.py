@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import io
 import tarfile
@@ -15,29 +17,61 @@ def metadata_text(name: str, version: str) -> bytes:
     return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
 
 
-def wheel_bytes(name: str = "demo", version: str = "1.0", extra: bytes = b"") -> bytes:
-    """A minimal wheel: a module and its dist-info/METADATA."""
+def record_line(path: str, content: bytes, algorithm: str = "sha256") -> str:
+    """A RECORD row for `path` with its digest (urlsafe base64, no padding) and size."""
+    digest = base64.urlsafe_b64encode(hashlib.new(algorithm, content).digest()).rstrip(b"=").decode()
+    return f"{path},{algorithm}={digest},{len(content)}\n"
+
+
+def wheel_members(name: str = "demo", version: str = "1.0", extra: bytes = b"",
+                  tag: str = "py3-none-any", algorithm: str = "sha256") -> dict[str, bytes]:
+    """A minimal wheel's members: a module, METADATA, WHEEL and a RECORD of them all."""
+    stem = f"{name.replace('-', '_')}-{version}"
+    dist_info = f"{stem}.dist-info"
+    members = {
+        f"{name.replace('-', '_')}/__init__.py": b"VALUE = 1\n" + extra,
+        f"{dist_info}/METADATA": metadata_text(name, version),
+        f"{dist_info}/WHEEL": f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: {tag}\n".encode(),
+    }
+    record = "".join(record_line(path, content, algorithm) for path, content in members.items())
+    members[f"{dist_info}/RECORD"] = (record + f"{dist_info}/RECORD,,\n").encode()
+    return members
+
+
+def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    """The members zipped in order, as Python's zipfile writes them."""
     buffer = io.BytesIO()
-    dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{name.replace('-', '_')}/__init__.py", b"VALUE = 1\n" + extra)
-        archive.writestr(f"{dist_info}/METADATA", metadata_text(name, version))
-        archive.writestr(f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\n")
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for path, content in members.items():
+            # A fixed date: the same members always make the same bytes.
+            archive.writestr(zipfile.ZipInfo(path, date_time=(2024, 1, 1, 0, 0, 0)), content,
+                             compress_type=compression)
     return buffer.getvalue()
 
 
-def sdist_bytes(stem: str = "demo-1.0", pkg_info: bool = True) -> bytes:
-    """A minimal gzip tar sdist whose top directory is `stem`."""
+def wheel_bytes(name: str = "demo", version: str = "1.0", extra: bytes = b"") -> bytes:
+    """A minimal valid wheel: a module and its dist-info (METADATA, WHEEL, RECORD)."""
+    return zip_of(wheel_members(name, version, extra))
+
+
+def tar_gz_of(members: dict[str, bytes]) -> bytes:
+    """The members as regular files in a gzip tar, in order."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        members = {f"{stem}/setup.py": b"# nothing\n"}
-        if pkg_info:
-            members[f"{stem}/PKG-INFO"] = b"Metadata-Version: 2.1\nName: demo\n"
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
         for member, content in members.items():
             info = tarfile.TarInfo(member)
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)  # a fixed date: the same bytes every time
+
+
+def sdist_bytes(stem: str = "demo-1.0", pkg_info: bool = True) -> bytes:
+    """A minimal gzip tar sdist whose top directory is `stem` (named `{name}-{version}`)."""
+    name, _, version = stem.rpartition("-")
+    members = {f"{stem}/setup.py": b"# nothing\n"}
+    if pkg_info:
+        members[f"{stem}/PKG-INFO"] = metadata_text(name, version)
+    return tar_gz_of(members)
 
 
 def form_fields(name="demo", version="1.0", filetype="bdist_wheel", content=b"", **overrides):
