@@ -13,6 +13,12 @@ MAX_PATH_BYTES = 4096
 _DRIVE = re.compile(r"[A-Za-z]:")
 
 
+def shown(name: str | bytes, limit: int = 80) -> str:
+    """The name quoted for a message, shortened when long (messages stay one readable sentence)."""
+    text = repr(name)
+    return text if len(text) <= limit else text[:limit - 5] + "...'"
+
+
 def _text(raw: bytes | str) -> str:
     try:
         if isinstance(raw, bytes):
@@ -20,18 +26,18 @@ def _text(raw: bytes | str) -> str:
         raw.encode("utf-8")  # a str from tarfile carries undecodable bytes as surrogates
         return raw
     except UnicodeError:
-        raise ArchiveProblem(f"the member name {raw!r} is not valid UTF-8") from None
+        raise ArchiveProblem(f"the member name {shown(raw)} is not valid UTF-8") from None
 
 
 def _check_characters(name: str) -> None:
     if any(unicodedata.category(character) == "Cc" for character in name):
-        raise ArchiveProblem(f"the member name {name!r} contains a control character")
+        raise ArchiveProblem(f"the member name {shown(name)} contains a control character")
     if "\\" in name:
-        raise ArchiveProblem(f"the member name {name!r} contains a backslash")
+        raise ArchiveProblem(f"the member name {shown(name)} contains a backslash")
     if name.startswith("/"):
-        raise ArchiveProblem(f"the member name {name!r} is an absolute path")
+        raise ArchiveProblem(f"the member name {shown(name)} is an absolute path")
     if _DRIVE.match(name):
-        raise ArchiveProblem(f"the member name {name!r} starts with a drive letter")
+        raise ArchiveProblem(f"the member name {shown(name)} starts with a drive letter")
     if len(name.encode()) > MAX_PATH_BYTES:
         raise ArchiveProblem(f"a member name is longer than {MAX_PATH_BYTES} bytes")
 
@@ -43,9 +49,9 @@ def _components(name: str) -> list[str]:
     for component in components:
         if component in ("", ".."):
             what = "an empty" if component == "" else "a '..'"
-            raise ArchiveProblem(f"the member name {name!r} has {what} path component")
+            raise ArchiveProblem(f"the member name {shown(name)} has {what} path component")
         if len(component.encode()) > MAX_COMPONENT_BYTES:
-            raise ArchiveProblem(f"the member name {name!r} has a component longer than "
+            raise ArchiveProblem(f"the member name {shown(name)} has a component longer than "
                                  f"{MAX_COMPONENT_BYTES} bytes")
     return [component for component in components if component != "."]
 
@@ -73,7 +79,7 @@ class UniqueNames:
     def add(self, normalized: str, original: str) -> None:
         """Raises ArchiveProblem when another member had the same normalized name."""
         if normalized in self._seen:
-            raise ArchiveProblem(f"the member name {original!r} appears more than once")
+            raise ArchiveProblem(f"the member name {shown(original)} appears more than once")
         self._seen.add(normalized)
 
     def __contains__(self, normalized: str) -> bool:

@@ -39,13 +39,17 @@ def _plausible_end_records(tail: bytes, tail_offset: int, size: int, handle: Bin
     position = tail.find(b"PK\x05\x06")
     while position != -1 and position + END.size <= len(tail):
         fields = END.unpack_from(tail, position)
-        comment_length, directory_offset = fields[7], fields[6]
-        if tail_offset + position + END.size + comment_length == size:
+        directory_size, directory_offset, comment_length = fields[5:8]
+        end_offset = tail_offset + position
+        if end_offset + END.size + comment_length == size:
             return True
-        if directory_offset < size:
-            handle.seek(directory_offset)
-            if handle.read(4) == b"PK\x01\x02":
-                return True
+        # Where a reader finds the central directory: at its offset, or (as Python's zipfile
+        # does for an archive with a prefix) right before the end record.
+        for start in (directory_offset, end_offset - directory_size):
+            if 0 <= start < size:
+                handle.seek(start)
+                if handle.read(4) == b"PK\x01\x02":
+                    return True
         position = tail.find(b"PK\x05\x06", position + 1)
     return False
 

@@ -12,7 +12,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from services.uploads.adapters.archives.members import check_member_name
+from services.uploads.adapters.archives.members import check_member_name, shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 
 STRONG_ALGORITHMS = frozenset({"sha256", "sha384", "sha512", "sha3_256", "sha3_384", "sha3_512", "blake2b"})
@@ -34,7 +34,7 @@ class RecordRow:
 def _digest_of(path: str, value: str) -> tuple[str, bytes]:
     algorithm, _, encoded = value.partition("=")
     if algorithm not in STRONG_ALGORITHMS:
-        raise ArchiveProblem(f"its RECORD gives {path!r} a {algorithm or 'missing'} digest; "
+        raise ArchiveProblem(f"its RECORD gives {shown(path)} the digest algorithm {algorithm or 'none'!r}; "
                              "sha256 or stronger is required")
     expected_length = hashlib.new(algorithm).digest_size
     try:
@@ -42,7 +42,7 @@ def _digest_of(path: str, value: str) -> tuple[str, bytes]:
     except (binascii.Error, ValueError):
         digest = b""
     if not _DIGEST.fullmatch(encoded) or len(digest) != expected_length:
-        raise ArchiveProblem(f"its RECORD has a malformed digest for {path!r}")
+        raise ArchiveProblem(f"its RECORD has a malformed digest for {shown(path)}")
     return algorithm, digest
 
 
@@ -54,7 +54,7 @@ def _row(fields: list[str], exempt: set[str]) -> RecordRow:
     if normalized in exempt and not value:
         return RecordRow(normalized, "", b"", None)
     if not size.isdigit() or not size.isascii():
-        raise ArchiveProblem(f"its RECORD has a malformed size for {path!r}")
+        raise ArchiveProblem(f"its RECORD has a malformed size for {shown(path)}")
     return RecordRow(normalized, *_digest_of(path, value), int(size))
 
 
@@ -103,16 +103,16 @@ class RecordCheck:
         if name in self._exempt:
             return
         if row is None:
-            return self._mismatch(f"the member {name!r} is not listed in its RECORD")
+            return self._mismatch(f"the member {shown(name)} is not listed in its RECORD")
         if row.size != size:
-            return self._mismatch(f"its RECORD gives {name!r} the size {row.size}, not {size}")
+            return self._mismatch(f"its RECORD gives {shown(name)} the size {row.size}, not {size}")
         if not hmac.compare_digest(hasher.digest(), row.digest):
-            return self._mismatch(f"the {row.algorithm} digest of {name!r} disagrees with its RECORD")
+            return self._mismatch(f"the {row.algorithm} digest of {shown(name)} disagrees with its RECORD")
         return None
 
     def finish(self, member_names: set[str]) -> list[str]:
         """The warnings, after checking that RECORD lists no member the archive lacks.
         Raises ArchiveProblem for such a row (refuse)."""
         for path in sorted(self._rows.keys() - member_names - self._exempt):
-            self._mismatch(f"its RECORD lists {path!r}, which the wheel does not contain")
+            self._mismatch(f"its RECORD lists {shown(path)}, which the wheel does not contain")
         return self.warnings

@@ -10,6 +10,7 @@ from services.uploads.adapters.archives.core_metadata import Expected, check_cor
 from services.uploads.adapters.archives.gzips import GzipStream
 from services.uploads.adapters.archives.limits import ArchiveLimits
 from services.uploads.adapters.archives.polyglot import refuse_other_formats_in_gzip
+from services.uploads.adapters.archives.members import shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 
 
@@ -17,7 +18,7 @@ def check_top_level(members: list[tars.TarMember], stem: str) -> None:
     """Raises ArchiveProblem unless every member is `stem` or inside it."""
     for member in members:
         if member.name and member.name.split("/")[0] != stem:
-            raise ArchiveProblem(f"the member {member.name!r} is outside the top-level directory '{stem}/'")
+            raise ArchiveProblem(f"the member {shown(member.name)} is outside the top-level directory '{stem}/'")
         if member.name == stem and not member.is_directory:
             raise ArchiveProblem(f"its top-level '{stem}' is not a directory")
 

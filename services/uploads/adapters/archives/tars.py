@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from services.uploads.adapters.archives.gzips import GzipStream
 from services.uploads.adapters.archives.limits import ArchiveLimits
-from services.uploads.adapters.archives.members import UniqueNames, check_member_name
+from services.uploads.adapters.archives.members import UniqueNames, check_member_name, shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 
 ALLOWED_TYPES = {tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE}
@@ -46,10 +46,10 @@ def check_member_kind(info: tarfile.TarInfo) -> None:
     """Raises ArchiveProblem for anything but a regular file or a directory (links, devices,
     FIFOs, sparse files...)."""
     if info.issparse():
-        raise ArchiveProblem(f"the member {info.name!r} is a sparse file")
+        raise ArchiveProblem(f"the member {shown(info.name)} is a sparse file")
     if info.type not in ALLOWED_TYPES:
         kind = TYPE_NAMES.get(info.type, "not a regular file or directory")
-        raise ArchiveProblem(f"the member {info.name!r} is {kind}")
+        raise ArchiveProblem(f"the member {shown(info.name)} is {kind}")
 
 
 def _checked_name(info: tarfile.TarInfo) -> str:
@@ -62,7 +62,7 @@ def _checked_name(info: tarfile.TarInfo) -> str:
 
 def _read_small(archive: tarfile.TarFile, info: tarfile.TarInfo, limits: ArchiveLimits) -> bytes:
     if info.size > limits.max_small_member:
-        raise ArchiveProblem(f"the member {info.name!r} is too large")
+        raise ArchiveProblem(f"the member {shown(info.name)} is too large")
     return archive.extractfile(info).read()
 
 

@@ -18,6 +18,7 @@ from packaging.version import InvalidVersion, Version
 from services.uploads.adapters.archives import zips
 from services.uploads.adapters.archives.core_metadata import Expected, check_core_metadata
 from services.uploads.adapters.archives.limits import ArchiveLimits
+from services.uploads.adapters.archives.members import shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 from services.uploads.adapters.archives.records import SIGNATURES, RecordCheck, parse_record
 from services.uploads.adapters.archives.zip_records import ZipEntry
@@ -82,7 +83,7 @@ def check_entry_points(content: bytes) -> None:
     for section in SCRIPT_SECTIONS:
         for name, value in parser.items(section) if parser.has_section(section) else ():
             if not _SCRIPT_NAME.fullmatch(name) or not value.strip():
-                raise ArchiveProblem(f"its entry_points.txt declares the script name {name!r}, "
+                raise ArchiveProblem(f"its entry_points.txt declares the script name {shown(name)}, "
                                      "which is not a plain name")
 
 
@@ -92,7 +93,7 @@ def _stream_members(handle, members, record: RecordCheck, wanted: set[str], limi
         if entry.is_directory:
             continue
         if name in wanted and entry.size > limits.max_small_member:
-            raise ArchiveProblem(f"the member {name!r} is too large")
+            raise ArchiveProblem(f"the member {shown(name)} is too large")
         hasher, kept = record.hasher_for(name), []
         for chunk in zips.member_chunks(handle, entry, limits.chunk_size):
             if hasher is not None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from services.uploads.adapters.archives.limits import ArchiveLimits
+from services.uploads.adapters.archives.members import shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 
 LOCAL = struct.Struct("<4sHHHHHIIIHH")
@@ -113,15 +114,15 @@ def decode_name(raw: bytes, flags: int, fields: dict[int, bytes]) -> str:
     try:
         name = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ArchiveProblem(f"the member name {raw!r} is not valid UTF-8") from None
+        raise ArchiveProblem(f"the member name {shown(raw)} is not valid UTF-8") from None
     if not name.isascii() and not flags & FLAG_UTF8:
-        raise ArchiveProblem(f"the non-ASCII member name {name!r} is not flagged as UTF-8")
+        raise ArchiveProblem(f"the non-ASCII member name {shown(name)} is not flagged as UTF-8")
     unicode_path = fields.get(UNICODE_PATH_EXTRA)
     if unicode_path is not None and (
         len(unicode_path) < 5 or unicode_path[0] != 1
         or struct.unpack_from("<I", unicode_path, 1)[0] != zlib.crc32(raw) or unicode_path[5:] != raw
     ):
-        raise ArchiveProblem(f"the Unicode Path extra field of {name!r} disagrees with its name")
+        raise ArchiveProblem(f"the Unicode Path extra field of {shown(name)} disagrees with its name")
     if UNICODE_COMMENT_EXTRA in fields:
         raise ArchiveProblem("a member carries a comment")
     return name
@@ -131,11 +132,11 @@ def check_flags_and_method(name: str, flags: int, method: int) -> None:
     """Raises ArchiveProblem for an encrypted member, a data descriptor or another method than
     stored or deflated."""
     if flags & (FLAG_ENCRYPTED | FLAG_STRONG_ENCRYPTION | FLAG_MASKED_HEADERS):
-        raise ArchiveProblem(f"the member {name!r} is encrypted")
+        raise ArchiveProblem(f"the member {shown(name)} is encrypted")
     if flags & FLAG_DATA_DESCRIPTOR:
-        raise ArchiveProblem(f"the member {name!r} uses a data descriptor")
+        raise ArchiveProblem(f"the member {shown(name)} uses a data descriptor")
     if method not in (STORED, DEFLATED):
-        raise ArchiveProblem(f"the member {name!r} is compressed with method {method}; "
+        raise ArchiveProblem(f"the member {shown(name)} is compressed with method {method}; "
                              "only stored and deflated are allowed")
 
 
@@ -237,9 +238,12 @@ def locate_entries(handle: BinaryIO, entries: list[ZipEntry], directory: Directo
             raise ArchiveProblem(_gap(entry.header_offset, expected))
         located.append(_check_local_header(handle, entry))
         expected = located[-1].data_offset + entry.compressed_size
-    if expected != directory.offset:
-        raise ArchiveProblem("it has data between its last member and its central directory"
-                             if expected < directory.offset else "its last member overlaps the central directory")
+    if expected > directory.offset:
+        raise ArchiveProblem("its last member overlaps the central directory")
+    if expected < directory.offset:
+        gap = read_exactly(handle, expected, min(directory.offset - expected, 1 << 16))
+        raise ArchiveProblem("it has several end records" if END_SIGNATURE in gap
+                             else "it has data between its last member and its central directory")
     return located
 
 
@@ -255,7 +259,7 @@ def _check_local_header(handle: BinaryIO, entry: ZipEntry) -> ZipEntry:
     fixed = LOCAL.unpack(read_exactly(handle, entry.header_offset, LOCAL.size))
     (signature, _needed, flags, method, _time, _date, crc, compressed, size, name_length, extra_length) = fixed
     if signature != LOCAL_SIGNATURE:
-        raise ArchiveProblem(f"the central directory points at no local header for {entry.name!r}")
+        raise ArchiveProblem(f"the central directory points at no local header for {shown(entry.name)}")
     raw_name = _read(handle, name_length)
     fields = parse_extra(_read(handle, extra_length))
     decode_name(raw_name, flags, fields)
@@ -263,7 +267,7 @@ def _check_local_header(handle: BinaryIO, entry: ZipEntry) -> ZipEntry:
     local = (raw_name, flags, method, crc, compressed, size)
     central = (entry.raw_name, entry.flags, entry.method, entry.crc, entry.compressed_size, entry.size)
     if local != central:
-        raise ArchiveProblem(f"the local header of {entry.name!r} disagrees with the central directory")
+        raise ArchiveProblem(f"the local header of {shown(entry.name)} disagrees with the central directory")
     data_offset = entry.header_offset + LOCAL.size + name_length + extra_length
     return ZipEntry(**{**entry.__dict__, "data_offset": data_offset})
 

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from services.uploads.adapters.archives import zip_records
 from services.uploads.adapters.archives.limits import ArchiveLimits
-from services.uploads.adapters.archives.members import UniqueNames, check_member_name
+from services.uploads.adapters.archives.members import UniqueNames, check_member_name, shown
 from services.uploads.adapters.archives.polyglot import refuse_other_formats_in_zip
 from services.uploads.adapters.archives.problems import ArchiveProblem
 from services.uploads.adapters.archives.zip_records import ZipEntry
@@ -46,11 +46,11 @@ def check_entry_kind(entry: ZipEntry) -> None:
     file_type = stat.S_IFMT(entry.external_attributes >> 16)
     if file_type not in ALLOWED_FILE_TYPES:
         kind = FILE_TYPE_NAMES.get(file_type, "not a regular file")
-        raise ArchiveProblem(f"the member {entry.name!r} is {kind}")
+        raise ArchiveProblem(f"the member {shown(entry.name)} is {kind}")
     if entry.is_directory and entry.size:
-        raise ArchiveProblem(f"the directory entry {entry.name!r} holds data")
+        raise ArchiveProblem(f"the directory entry {shown(entry.name)} holds data")
     if entry.method == zip_records.STORED and entry.compressed_size != entry.size:
-        raise ArchiveProblem(f"the stored member {entry.name!r} declares two different sizes")
+        raise ArchiveProblem(f"the stored member {shown(entry.name)} declares two different sizes")
 
 
 def _compressed_chunks(handle: BinaryIO, entry: ZipEntry, chunk_size: int) -> Iterator[bytes]:
@@ -68,7 +68,7 @@ def _inflated(chunks: Iterator[bytes], entry: ZipEntry, chunk_size: int) -> Iter
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     for compressed in chunks:
         if inflater.eof:
-            raise ArchiveProblem(f"the member {entry.name!r} has data after its deflate stream")
+            raise ArchiveProblem(f"the member {shown(entry.name)} has data after its deflate stream")
         pending = compressed
         while True:
             out = inflater.decompress(pending, chunk_size)
@@ -79,11 +79,11 @@ def _inflated(chunks: Iterator[bytes], entry: ZipEntry, chunk_size: int) -> Iter
             if inflater.eof or not (out or pending):
                 break
             if not progressed:  # never spin on input zlib will not take
-                raise ArchiveProblem(f"the member {entry.name!r} has a damaged deflate stream")
+                raise ArchiveProblem(f"the member {shown(entry.name)} has a damaged deflate stream")
         if inflater.unused_data:
-            raise ArchiveProblem(f"the member {entry.name!r} has data after its deflate stream")
+            raise ArchiveProblem(f"the member {shown(entry.name)} has data after its deflate stream")
     if not inflater.eof:
-        raise ArchiveProblem(f"the member {entry.name!r} is truncated")
+        raise ArchiveProblem(f"the member {shown(entry.name)} is truncated")
 
 
 def member_chunks(handle: BinaryIO, entry: ZipEntry, chunk_size: int) -> Iterator[bytes]:
@@ -96,20 +96,20 @@ def member_chunks(handle: BinaryIO, entry: ZipEntry, chunk_size: int) -> Iterato
         for chunk in chunks if entry.method == zip_records.STORED else _inflated(chunks, entry, chunk_size):
             produced += len(chunk)
             if produced > entry.size:
-                raise ArchiveProblem(f"the member {entry.name!r} holds more data than it declares")
+                raise ArchiveProblem(f"the member {shown(entry.name)} holds more data than it declares")
             crc = zlib.crc32(chunk, crc)
             yield chunk
     except zlib.error:
-        raise ArchiveProblem(f"the member {entry.name!r} has a damaged deflate stream") from None
+        raise ArchiveProblem(f"the member {shown(entry.name)} has a damaged deflate stream") from None
     if produced != entry.size:
-        raise ArchiveProblem(f"the member {entry.name!r} holds less data than it declares")
+        raise ArchiveProblem(f"the member {shown(entry.name)} holds less data than it declares")
     if crc != entry.crc:
-        raise ArchiveProblem(f"the member {entry.name!r} fails its CRC check")
+        raise ArchiveProblem(f"the member {shown(entry.name)} fails its CRC check")
 
 
 def read_member(handle: BinaryIO, entry: ZipEntry, limits: ArchiveLimits) -> bytes:
     """A small member's bytes, checked. Raises ArchiveProblem when it is over the small-member
     limit or damaged."""
     if entry.size > limits.max_small_member:
-        raise ArchiveProblem(f"the member {entry.name!r} is too large")
+        raise ArchiveProblem(f"the member {shown(entry.name)} is too large")
     return b"".join(member_chunks(handle, entry, limits.chunk_size))
