@@ -18,7 +18,8 @@ from services.uploads.tests.hostile_archives import zip64_wheel
 WHEEL = Distribution("demo-1.0-py3-none-any.whl", "bdist_wheel", "demo-1.0.dist-info/METADATA")
 SDIST = Distribution("demo-1.0.tar.gz", "sdist", "demo-1.0/PKG-INFO")
 SEEDS = {"wheel": wheel_bytes(), "zip64 wheel": zip64_wheel(), "sdist": sdist_bytes()}
-FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+# No example database: nothing is written into the work tree.
+FUZZ = settings(max_examples=150, deadline=2000, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 
 def survives(content: bytes, distribution: Distribution) -> None:
