@@ -7,24 +7,25 @@ for the rule it breaks with the refusal it must get, plus valid archives that mu
 from __future__ import annotations
 
 import gzip
-import io
 import stat
 import struct
 import tarfile
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.uploads.adapters.archives.limits import ArchiveLimits
-from services.uploads.tests.builders import metadata_text, record_line, tar_gz_of, wheel_members, zip_of
-from services.uploads.tests.raw_archives import RawMember, RawZip, gzip_of, local_record, special, tar_of
-
-WHEEL = "demo-1.0-py3-none-any.whl"
-SDIST = "demo-1.0.tar.gz"
-DIST_INFO = "demo-1.0.dist-info"
-MIB = 1024 * 1024
+from services.uploads.tests.builders import metadata_text, tar_gz_of, wheel_members, zip_of
+from services.uploads.tests.hostile_builders import (
+    WHEEL, SDIST, DIST_INFO, wheel_with, wheel_with_record, raw_wheel, record_of, tar_polyglot_zip,
+    sdist_members, sdist_with, tar_with_pax_name, sparse_sdist, tampered_gzip,
+    corrupt_deflate_sdist, tar_bytes_after_end, many_zip_members, bomb_zip, bomb_sdist, zip64_wheel,
+    zip64_end_wheel, nested_member_zip, two_end_records, prefixed_zip, unicode_path_extra, member,
+    strip_end_blocks, cut_inside_last_member, row, record_without, record_with_line,
+    record_with_size,
+)
+from services.uploads.tests.raw_archives import RawMember, gzip_of, special, tar_of
 
 
 @dataclass(frozen=True)
@@ -37,185 +38,6 @@ class Case:
     build: Callable[[], bytes]
     refusal: str | None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
-
-
-def with_record(members: dict[str, bytes], algorithm: str = "sha256") -> dict[str, bytes]:
-    """`members` with a RECORD (last) that lists every other member correctly."""
-    listed = {path: content for path, content in members.items() if not path.endswith("/RECORD")}
-    record = "".join(record_line(path, content, algorithm) for path, content in listed.items()
-                     if not path.endswith("/"))
-    return {**listed, f"{DIST_INFO}/RECORD": (record + f"{DIST_INFO}/RECORD,,\n").encode()}
-
-
-def wheel_with(extra: dict[str, bytes] | None = None, drop: tuple[str, ...] = (), **replace: bytes) -> bytes:
-    """A valid demo wheel with `extra` members added, `drop` removed and dist-info files replaced
-    (keyword = file name with `_` for `.`), RECORD recomputed."""
-    members = {path: content for path, content in wheel_members().items() if path.split("/")[-1] not in drop}
-    for file, content in replace.items():
-        members[f"{DIST_INFO}/{file.replace('_txt', '.txt')}"] = content
-    return zip_of(with_record({**members, **(extra or {})}))
-
-
-def wheel_with_record(record: bytes) -> bytes:
-    """A valid demo wheel whose RECORD is `record` as given."""
-    members = {path: content for path, content in wheel_members().items() if not path.endswith("RECORD")}
-    return zip_of({**members, f"{DIST_INFO}/RECORD": record})
-
-
-def raw_wheel(extra: list[RawMember] = (), **options) -> bytes:
-    """The demo wheel written by the raw writer, with `extra` members and RawZip `options`."""
-    members = [RawMember(path, content) for path, content in wheel_members().items()]
-    return RawZip(members + list(extra), **options).build()
-
-
-def record_of(text: str) -> bytes:
-    """A RECORD listing the demo wheel's members correctly, then `text`."""
-    return wheel_members()[f"{DIST_INFO}/RECORD"] + text.encode()
-
-
-def tar_polyglot_zip() -> bytes:
-    """A zip whose first 512 bytes are also a valid tar header (checksum patched in the name)."""
-    header = tarfile.TarInfo("x").tobuf(tarfile.USTAR_FORMAT)
-    name = bytearray(header[30:512])
-    archive = bytearray(RawZip([RawMember(bytes(name), b"data")]).build())
-    checksum = 256 + sum(archive[:148]) + sum(archive[156:512])
-    field_bytes = b"%06o\0 " % checksum
-    archive[148:156] = field_bytes
-    name[148 - 30:156 - 30] = field_bytes  # the central directory repeats the name
-    return RawZip([RawMember(bytes(name), b"data")]).build()
-
-
-def sdist_members(**extra: bytes) -> dict[str, bytes]:
-    """A valid demo sdist's members, plus `extra`."""
-    return {"demo-1.0/PKG-INFO": metadata_text("demo", "1.0"), "demo-1.0/setup.py": b"# nothing\n", **extra}
-
-
-def sdist_with(*entries) -> bytes:
-    """A gzip tar of the demo sdist's files and `entries` (TarInfos or (name, bytes))."""
-    return gzip.compress(tar_of(list(sdist_members().items()) + list(entries)), mtime=0)
-
-
-def tar_with_pax_name(pax_path: str, header_name: str) -> bytes:
-    """An sdist whose member has the ustar name `header_name` and the pax path `pax_path`."""
-    info = tarfile.TarInfo(header_name)
-    info.pax_headers = {"path": pax_path}
-    return gzip.compress(tar_of(list(sdist_members().items()) + [info]), mtime=0)
-
-
-def sparse_sdist() -> bytes:
-    """An sdist with a GNU sparse member (type 'S') after its valid members."""
-    info = tarfile.TarInfo("demo-1.0/holes.bin")
-    info.type = tarfile.GNUTYPE_SPARSE
-    plain = tar_of(list(sdist_members().items()), tarfile.GNU_FORMAT).rstrip(b"\0")
-    padded = plain + b"\0" * (-len(plain) % 512)
-    return gzip.compress(padded + info.tobuf(tarfile.GNU_FORMAT) + b"\0" * 1024, mtime=0)
-
-
-def tampered_gzip(offset_from_end: int) -> bytes:
-    """The valid sdist with one trailer byte flipped (-8..-5 CRC, -4..-1 length)."""
-    data = bytearray(tar_gz_of(sdist_members()))
-    data[offset_from_end] ^= 0xFF
-    return bytes(data)
-
-
-def corrupt_deflate_sdist() -> bytes:
-    """The valid sdist with its deflate stream damaged."""
-    data = bytearray(tar_gz_of(sdist_members()))
-    data[12:20] = b"\xff" * 8
-    return bytes(data)
-
-
-def tar_bytes_after_end() -> bytes:
-    """A tar whose end-of-archive blocks are followed by a hidden member."""
-    plain = tar_of(list(sdist_members().items()))
-    return gzip.compress(plain + tar_of([("demo-1.0/hidden.py", b"evil")]), mtime=0)
-
-
-def many_zip_members(count: int) -> bytes:
-    """A zip of `count` empty members."""
-    return RawZip([RawMember(f"demo/m{index}.py", b"", method=0) for index in range(count)]).build()
-
-
-def bomb_zip() -> bytes:
-    """A wheel holding 65 MiB of zeros in 65 KiB: over 64 MiB at a ratio far over 50."""
-    return raw_wheel([RawMember("demo/zeros.bin", bytes(65 * MIB))])
-
-
-def bomb_sdist() -> bytes:
-    """An sdist holding 65 MiB of zeros."""
-    return sdist_with(("demo-1.0/zeros.bin", bytes(65 * MIB)))
-
-
-def zip64_wheel() -> bytes:
-    """A valid wheel whose members all carry ZIP64 local extra fields (as zipfile force_zip64)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path, content in wheel_members().items():
-            with archive.open(zipfile.ZipInfo(path, (2024, 1, 1, 0, 0, 0)), "w", force_zip64=True) as handle:
-                handle.write(content)
-    return buffer.getvalue()
-
-
-def zip64_end_wheel(**overrides) -> bytes:
-    """The demo wheel with ZIP64 end record and locator (and `overrides` of the ZIP64 end record)."""
-    return raw_wheel(zip64=overrides)
-
-
-def nested_member_zip() -> bytes:
-    """A stored member whose data is another member's local record, which the directory also lists."""
-    inner = RawMember("demo/inner.py", b"inner")
-    outer = RawMember("demo/outer.bin", local_record(inner), method=0)
-    valid = [RawMember(path, content) for path, content in wheel_members().items()]
-    inner_offset = 30 + len(b"demo/outer.bin")
-    return RawZip([outer] + valid, extra_directory=[(inner, inner_offset)]).build()
-
-
-def two_end_records() -> bytes:
-    """A wheel followed by a second end record that claims an empty archive."""
-    archive = raw_wheel()
-    return archive + struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 0, 0, 0, len(archive), 0)
-
-
-def prefixed_zip(shift: bool) -> bytes:
-    """The demo wheel after 100 bytes of junk (a self-extractor's stub, or a careless `cat`)."""
-    return raw_wheel(prefix=b"#!junk" * 20, shift_offsets=shift)
-
-
-def unicode_path_extra(name: bytes) -> bytes:
-    """An Info-ZIP Unicode Path extra field naming `name` (CRC of the header's name: demo/a.py)."""
-    body = b"\x01" + struct.pack("<I", zlib.crc32(b"demo/a.py")) + name
-    return struct.pack("<HH", 0x7075, len(body)) + body
-
-
-def _member(name, data=b"x", **options) -> list[RawMember]:
-    return [RawMember(name, data, **options)]
-
-
-def _strip_end_blocks(plain: bytes) -> bytes:
-    return plain.rstrip(b"\0") + b"\0" * (-len(plain.rstrip(b"\0")) % 512)
-
-
-def _cut_inside_last_member() -> bytes:
-    plain = _strip_end_blocks(tar_of(list(sdist_members(**{"demo-1.0/big.py": b"y" * 2000}).items())))
-    return gzip.compress(plain[:-1000], mtime=0)
-
-
-def _row(path: str, content: bytes) -> str:
-    return record_line(path, content)
-
-
-def _record_without(path: str) -> bytes:
-    lines = wheel_members()[f"{DIST_INFO}/RECORD"].decode().splitlines(keepends=True)
-    return "".join(line for line in lines if not line.startswith(path + ",")).encode()
-
-
-def _record_with_line(line: str) -> bytes:
-    return _record_without(line.split(",")[0]) + line.encode()
-
-
-def _record_with_size(size: int) -> bytes:
-    path, digest, _size = _row("demo/__init__.py", b"VALUE = 1\n").strip().split(",")
-    return _record_with_line(f"{path},{digest},{size}\n")
 
 
 LINK = (stat.S_IFLNK | 0o777) << 16
@@ -241,7 +63,7 @@ def _wheel_cases() -> list[Case]:
         # parser confusion
         ("data between entries", lambda: raw_wheel(between=b"junk"), "does not list"),
         ("local entry missing from the central directory",
-         lambda: raw_wheel(unlisted=_member("demo/hidden.py")), "does not list"),
+         lambda: raw_wheel(unlisted=member("demo/hidden.py")), "does not list"),
         ("data between the last entry and the central directory",
          lambda: raw_wheel(before_directory=b"junk"), "between its last member and its central directory"),
         ("two end records", two_end_records, "several end records"),
@@ -253,59 +75,59 @@ def _wheel_cases() -> list[Case]:
         ("multi-disk archive", lambda: raw_wheel(end={"disk": 1}), "spans several disks"),
         ("ZIP64 end record disagrees", lambda: raw_wheel(zip64={}, end={"on_disk": 3, "total": 3}),
          "ZIP64 end record disagree"),
-        ("local name differs", lambda: raw_wheel(_member("demo/a.py", local={"name": b"demo/b.py"})),
+        ("local name differs", lambda: raw_wheel(member("demo/a.py", local={"name": b"demo/b.py"})),
          "disagrees with the central directory"),
-        ("local size differs", lambda: raw_wheel(_member("demo/a.py", local={"usize": 99})),
+        ("local size differs", lambda: raw_wheel(member("demo/a.py", local={"usize": 99})),
          "disagrees with the central directory"),
-        ("local CRC differs", lambda: raw_wheel(_member("demo/a.py", local={"crc": 5})),
+        ("local CRC differs", lambda: raw_wheel(member("demo/a.py", local={"crc": 5})),
          "disagrees with the central directory"),
-        ("local flags differ", lambda: raw_wheel(_member("demo/a.py", local={"flags": 0x800})),
+        ("local flags differ", lambda: raw_wheel(member("demo/a.py", local={"flags": 0x800})),
          "disagrees with the central directory"),
-        ("local method differs", lambda: raw_wheel(_member("demo/a.py", method=0, local={"method": 8})),
+        ("local method differs", lambda: raw_wheel(member("demo/a.py", method=0, local={"method": 8})),
          "disagrees with the central directory"),
-        ("data descriptor", lambda: raw_wheel(_member("demo/a.py", flags=0x08)), "data descriptor"),
-        ("encrypted member", lambda: raw_wheel(_member("demo/a.py", flags=0x01)), "is encrypted"),
-        ("bzip2 member", lambda: raw_wheel(_member("demo/a.py", method=12)), "only stored and deflated"),
-        ("member comment", lambda: raw_wheel(_member("demo/a.py", central={"comment": b"hi"})), "carries a comment"),
+        ("data descriptor", lambda: raw_wheel(member("demo/a.py", flags=0x08)), "data descriptor"),
+        ("encrypted member", lambda: raw_wheel(member("demo/a.py", flags=0x01)), "is encrypted"),
+        ("bzip2 member", lambda: raw_wheel(member("demo/a.py", method=12)), "only stored and deflated"),
+        ("member comment", lambda: raw_wheel(member("demo/a.py", central={"comment": b"hi"})), "carries a comment"),
         ("repeated extra field",
-         lambda: raw_wheel(_member("demo/a.py", local={"extra": EXTENDED_TIME * 2})), "repeats the extra field"),
+         lambda: raw_wheel(member("demo/a.py", local={"extra": EXTENDED_TIME * 2})), "repeats the extra field"),
         ("malformed extra field",
-         lambda: raw_wheel(_member("demo/a.py", central={"extra": b"\x55\x54\x05\x00ab"})), "malformed extra field"),
-        ("ZIP64 extra field too short", lambda: raw_wheel(_member(
+         lambda: raw_wheel(member("demo/a.py", central={"extra": b"\x55\x54\x05\x00ab"})), "malformed extra field"),
+        ("ZIP64 extra field too short", lambda: raw_wheel(member(
             "demo/a.py", local={**SENTINELS, "extra": struct.pack("<HHQ", 1, 8, 1)})), "malformed ZIP64 extra field"),
-        ("ZIP64 extra field not needed", lambda: raw_wheel(_member(
+        ("ZIP64 extra field not needed", lambda: raw_wheel(member(
             "demo/a.py", local={"extra": struct.pack("<HHQQ", 1, 16, 1, 3)})), "malformed ZIP64 extra field"),
-        ("Unicode Path extra field names another file", lambda: raw_wheel(_member(
+        ("Unicode Path extra field names another file", lambda: raw_wheel(member(
             "demo/a.py", local={"extra": unicode_path_extra(b"demo/evil.py")},
             central={"extra": unicode_path_extra(b"demo/evil.py")})), "Unicode Path extra field"),
         # corrupt data, bombs
-        ("bad CRC", lambda: raw_wheel(_member("demo/a.py", b"hello", local={"crc": 1}, central={"crc": 1})),
+        ("bad CRC", lambda: raw_wheel(member("demo/a.py", b"hello", local={"crc": 1}, central={"crc": 1})),
          "fails its CRC check"),
-        ("declared size too small", lambda: raw_wheel(_member("demo/a.py", b"hello" * 9, local={"usize": 2},
+        ("declared size too small", lambda: raw_wheel(member("demo/a.py", b"hello" * 9, local={"usize": 2},
                                                               central={"usize": 2})), "more data than it declares"),
-        ("declared size too large", lambda: raw_wheel(_member("demo/a.py", b"hello", local={"usize": 90},
+        ("declared size too large", lambda: raw_wheel(member("demo/a.py", b"hello", local={"usize": 90},
                                                               central={"usize": 90})), "less data than it declares"),
-        ("damaged deflate stream", lambda: raw_wheel(_member("demo/a.py", b"hello", payload=b"\xff\xff\xff")),
+        ("damaged deflate stream", lambda: raw_wheel(member("demo/a.py", b"hello", payload=b"\xff\xff\xff")),
          "damaged deflate stream"),
         ("zip bomb", bomb_zip, "decompression bomb"),
         ("zip with 50,001 members", lambda: many_zip_members(50_001), "more than 50000 members"),
         # member names and kinds
-        ("non-ASCII name not flagged UTF-8", lambda: raw_wheel(_member(
+        ("non-ASCII name not flagged UTF-8", lambda: raw_wheel(member(
             "demo/é.py".encode(), local={"flags": 0}, central={"flags": 0})), "not flagged as UTF-8"),
-        ("name not UTF-8", lambda: raw_wheel(_member(b"demo/\xff.py")), "not valid UTF-8"),
-        ("'..' component", lambda: raw_wheel(_member("demo/../../evil.py")), "'..' path component"),
-        ("absolute path", lambda: raw_wheel(_member("/etc/evil.py")), "absolute path"),
-        ("backslash", lambda: raw_wheel(_member("demo\\evil.py")), "backslash"),
-        ("drive letter", lambda: raw_wheel(_member("C:/evil.py")), "drive letter"),
-        ("control character", lambda: raw_wheel(_member("demo/evil\x07.py")), "control character"),
-        ("empty component", lambda: raw_wheel(_member("demo//evil.py")), "empty path component"),
-        ("component over 255 bytes", lambda: raw_wheel(_member("demo/" + "a" * 256)), "longer than 255 bytes"),
-        ("path over 4096 bytes", lambda: raw_wheel(_member("demo/" + "a/" * 2100 + "x")), "longer than 4096 bytes"),
-        ("duplicate name", lambda: raw_wheel(_member("demo/__init__.py")), "appears more than once"),
-        ("duplicate after ./", lambda: raw_wheel(_member("./demo/__init__.py")), "appears more than once"),
-        ("symlink member", lambda: raw_wheel(_member("demo/link", b"/etc/passwd", external=LINK)), "symbolic link"),
-        ("FIFO member", lambda: raw_wheel(_member("demo/fifo", b"", external=FIFO)), "a FIFO"),
-        ("device member", lambda: raw_wheel(_member("demo/dev", b"", external=DEVICE)), "a device file"),
+        ("name not UTF-8", lambda: raw_wheel(member(b"demo/\xff.py")), "not valid UTF-8"),
+        ("'..' component", lambda: raw_wheel(member("demo/../../evil.py")), "'..' path component"),
+        ("absolute path", lambda: raw_wheel(member("/etc/evil.py")), "absolute path"),
+        ("backslash", lambda: raw_wheel(member("demo\\evil.py")), "backslash"),
+        ("drive letter", lambda: raw_wheel(member("C:/evil.py")), "drive letter"),
+        ("control character", lambda: raw_wheel(member("demo/evil\x07.py")), "control character"),
+        ("empty component", lambda: raw_wheel(member("demo//evil.py")), "empty path component"),
+        ("component over 255 bytes", lambda: raw_wheel(member("demo/" + "a" * 256)), "longer than 255 bytes"),
+        ("path over 4096 bytes", lambda: raw_wheel(member("demo/" + "a/" * 2100 + "x")), "longer than 4096 bytes"),
+        ("duplicate name", lambda: raw_wheel(member("demo/__init__.py")), "appears more than once"),
+        ("duplicate after ./", lambda: raw_wheel(member("./demo/__init__.py")), "appears more than once"),
+        ("symlink member", lambda: raw_wheel(member("demo/link", b"/etc/passwd", external=LINK)), "symbolic link"),
+        ("FIFO member", lambda: raw_wheel(member("demo/fifo", b"", external=FIFO)), "a FIFO"),
+        ("device member", lambda: raw_wheel(member("demo/dev", b"", external=DEVICE)), "a device file"),
         # wheel contents
         ("no .dist-info", lambda: zip_of({"demo/__init__.py": b""}), "no .dist-info directories"),
         ("two .dist-info", lambda: wheel_with({"other-1.0.dist-info/METADATA": b""}), "2 .dist-info directories"),
@@ -322,16 +144,16 @@ def _wheel_cases() -> list[Case]:
         ("METADATA of another version", lambda: wheel_with(METADATA=metadata_text("demo", "2.0")), "has version '2.0'"),
         ("METADATA without a version", lambda: wheel_with(METADATA=b"Metadata-Version: 2.1\nName: demo\n"),
          "no single valid Version"),
-        ("RECORD digest mismatch", lambda: wheel_with_record(_record_with_line(_row("demo/__init__.py", b"VALUE = 2\n"))),
+        ("RECORD digest mismatch", lambda: wheel_with_record(record_with_line(row("demo/__init__.py", b"VALUE = 2\n"))),
          "digest of 'demo/__init__.py'"),
-        ("RECORD size mismatch", lambda: wheel_with_record(_record_with_size(99)), "the size 99"),
-        ("RECORD misses a member", lambda: wheel_with_record(_record_without("demo/__init__.py")),
+        ("RECORD size mismatch", lambda: wheel_with_record(record_with_size(99)), "the size 99"),
+        ("RECORD misses a member", lambda: wheel_with_record(record_without("demo/__init__.py")),
          "not listed in its RECORD"),
-        ("RECORD lists an absent file", lambda: wheel_with_record(record_of(_row("demo/gone.py", b"x"))),
+        ("RECORD lists an absent file", lambda: wheel_with_record(record_of(row("demo/gone.py", b"x"))),
          "which the wheel does not contain"),
-        ("RECORD lists a member twice", lambda: wheel_with_record(record_of(_row("demo/__init__.py", b"VALUE = 1\n"))),
+        ("RECORD lists a member twice", lambda: wheel_with_record(record_of(row("demo/__init__.py", b"VALUE = 1\n"))),
          "more than once"),
-        ("RECORD with an md5 digest", lambda: wheel_with_record(_record_without("demo/__init__.py")
+        ("RECORD with an md5 digest", lambda: wheel_with_record(record_without("demo/__init__.py")
                                                                 + b"demo/__init__.py,md5=AAAAAAAAAAAAAAAAAAAAAA,10\n"),
          "sha256 or stronger"),
         ("RECORD not UTF-8", lambda: wheel_with_record(record_of("") + b"\xff\n"), "not valid UTF-8"),
@@ -374,8 +196,8 @@ def _sdist_cases() -> list[Case]:
         ("tar duplicate after ./", lambda: sdist_with(("./demo-1.0/setup.py", b"again")), "appears more than once"),
         ("tar member hidden after the end", tar_bytes_after_end, "data after the end of its tar archive"),
         ("tar without end-of-archive blocks", lambda: gzip.compress(
-            _strip_end_blocks(tar_of(list(sdist_members().items()))), mtime=0), "no end-of-archive marker"),
-        ("tar member data truncated", _cut_inside_last_member, "damaged or malformed"),
+            strip_end_blocks(tar_of(list(sdist_members().items()))), mtime=0), "no end-of-archive marker"),
+        ("tar member data truncated", cut_inside_last_member, "damaged or malformed"),
         ("two top-level directories", lambda: sdist_with(("other-1.0/x.py", b"")), "outside the top-level directory"),
         ("no PKG-INFO", lambda: tar_gz_of({"demo-1.0/setup.py": b""}), "required PKG-INFO file"),
         ("PKG-INFO of another version", lambda: pkg_info(metadata_text("demo", "2.0")), "has version '2.0'"),

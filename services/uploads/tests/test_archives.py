@@ -8,7 +8,8 @@ from services.uploads.adapters.archives.limits import ArchiveLimits, limits_from
 from services.uploads.domain.errors import InvalidDistribution
 from services.uploads.domain.filenames import Distribution
 from services.uploads.tests.builders import metadata_text, sdist_bytes, wheel_bytes
-from services.uploads.tests.hostile_archives import CASES, SDIST, WHEEL, wheel_with_record, write_corpus
+from services.uploads.tests.hostile_archives import CASES, write_corpus
+from services.uploads.tests.hostile_builders import SDIST, WHEEL, wheel_with_record
 
 WHEEL_FILE = Distribution(WHEEL, "bdist_wheel", "demo-1.0.dist-info/METADATA")
 SDIST_FILE = Distribution(SDIST, "sdist", "demo-1.0/PKG-INFO")

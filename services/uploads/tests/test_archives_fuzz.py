@@ -13,7 +13,7 @@ from services.uploads.adapters.archives import inspect
 from services.uploads.domain.errors import InvalidDistribution
 from services.uploads.domain.filenames import Distribution
 from services.uploads.tests.builders import sdist_bytes, wheel_bytes
-from services.uploads.tests.hostile_archives import zip64_wheel
+from services.uploads.tests.hostile_builders import zip64_wheel
 
 WHEEL = Distribution("demo-1.0-py3-none-any.whl", "bdist_wheel", "demo-1.0.dist-info/METADATA")
 SDIST = Distribution("demo-1.0.tar.gz", "sdist", "demo-1.0/PKG-INFO")

@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 from services.uploads.adapters.archives.limits import ArchiveLimits
 from services.uploads.domain import errors
 from services.uploads.tests.builders import wheel_bytes
-from services.uploads.tests.hostile_archives import raw_wheel, wheel_with_record
+from services.uploads.tests.hostile_builders import raw_wheel, wheel_with_record
 from services.uploads.tests.raw_archives import RawMember
 from services.uploads.tests.test_upload import recorded, send
 
