@@ -109,6 +109,11 @@ def _wheel_cases() -> list[Case]:
                                                               central={"usize": 90})), "less data than it declares"),
         ("damaged deflate stream", lambda: raw_wheel(member("demo/a.py", b"hello", payload=b"\xff\xff\xff")),
          "damaged deflate stream"),
+        ("data hidden in a directory entry", lambda: raw_wheel(member("demo/sub/", b"", method=0, payload=b"PK\x05\x06",
+                                                                      local={"csize": 4}, central={"csize": 4})),
+         "declares two different sizes"),
+        ("data hidden after a directory entry's deflate stream", lambda: raw_wheel(member(
+            "demo/sub/", b"", payload=b"\x03\x00hidden")), "data after its deflate stream"),
         ("zip bomb", bomb_zip, "decompression bomb"),
         ("zip with 50,001 members", lambda: many_zip_members(50_001), "more than 50000 members"),
         # member names and kinds

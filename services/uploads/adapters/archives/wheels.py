@@ -90,7 +90,9 @@ def check_entry_points(content: bytes) -> None:
 def _stream_members(handle, members, record: RecordCheck, wanted: set[str], limits) -> dict[str, bytes]:
     contents: dict[str, bytes] = {}
     for name, entry in members.items():
-        if entry.is_directory:
+        if entry.is_directory:  # read too: its (empty) data must not hide anything
+            for _chunk in zips.member_chunks(handle, entry, limits.chunk_size):
+                pass
             continue
         if name in wanted and entry.size > limits.max_small_member:
             raise ArchiveProblem(f"the member {shown(name)} is too large")
