@@ -18,7 +18,7 @@ from pathlib import Path
 from services.uploads.adapters.archives.limits import ArchiveLimits
 from services.uploads.tests.builders import metadata_text, tar_gz_of, wheel_members, zip_of
 from services.uploads.tests.hostile_builders import (
-    WHEEL, SDIST, DIST_INFO, wheel_with, wheel_with_record, raw_wheel, record_of, tar_polyglot_zip,
+    MIB, WHEEL, SDIST, DIST_INFO, wheel_with, wheel_with_record, raw_wheel, record_of, tar_polyglot_zip,
     sdist_members, sdist_with, tar_with_pax_name, sparse_sdist, tampered_gzip,
     corrupt_deflate_sdist, tar_bytes_after_end, many_zip_members, bomb_zip, bomb_sdist, zip64_wheel,
     zip64_end_wheel, nested_member_zip, two_end_records, prefixed_zip, unicode_path_extra, member,
@@ -38,6 +38,11 @@ class Case:
     build: Callable[[], bytes]
     refusal: str | None
     limits: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+
+def _with_pax(info: tarfile.TarInfo, **headers: str) -> tarfile.TarInfo:
+    info.pax_headers = headers
+    return info
 
 
 LINK = (stat.S_IFLNK | 0o777) << 16
@@ -199,6 +204,8 @@ def _sdist_cases() -> list[Case]:
         ("tar name with backslash", lambda: sdist_with(("demo-1.0\\evil.py", b"")), "backslash"),
         ("tar duplicate member", lambda: sdist_with(("demo-1.0/setup.py", b"again")), "appears more than once"),
         ("tar duplicate after ./", lambda: sdist_with(("./demo-1.0/setup.py", b"again")), "appears more than once"),
+        ("huge pax header", lambda: sdist_with(_with_pax(tarfile.TarInfo("demo-1.0/a.py"), comment="x" * 17 * MIB)),
+         "extended header that is too large"),
         ("tar member hidden after the end", tar_bytes_after_end, "data after the end of its tar archive"),
         ("tar without end-of-archive blocks", lambda: gzip.compress(
             strip_end_blocks(tar_of(list(sdist_members().items()))), mtime=0), "no end-of-archive marker"),

@@ -102,6 +102,9 @@ class GzipStream:
     def read(self, size: int = -1) -> bytes:
         """Up to `size` decompressed bytes (fewer only at the end). Raises ArchiveProblem."""
         wanted = size if size >= 0 else self._limits.max_uncompressed + 1
+        if wanted > self._limits.max_small_member:
+            # tarfile reads a pax or GNU long-name header whole; members come in bounded reads.
+            raise ArchiveProblem("it has a tar extended header that is too large")
         parts, length = [], 0
         while length < wanted:
             if self._at == len(self._piece) and not self._next_piece():
