@@ -137,6 +137,8 @@ def _wheel_cases() -> list[Case]:
         ("duplicate after ./", lambda: raw_wheel(member("./demo/__init__.py")), "appears more than once"),
         ("symlink member", lambda: raw_wheel(member("demo/link", b"/etc/passwd", external=LINK)), "symbolic link"),
         ("FIFO member", lambda: raw_wheel(member("demo/fifo", b"", external=FIFO)), "a FIFO"),
+        ("file with a directory's mode", lambda: raw_wheel(member("demo/x.py", b"", external=(stat.S_IFDIR | 0o755) << 16)),
+         "a directory's mode"),
         ("device member", lambda: raw_wheel(member("demo/dev", b"", external=DEVICE)), "a device file"),
         # wheel contents
         ("no .dist-info", lambda: zip_of({"demo/__init__.py": b""}), "no .dist-info directories"),

@@ -47,6 +47,8 @@ def check_entry_kind(entry: ZipEntry) -> None:
     if file_type not in ALLOWED_FILE_TYPES:
         kind = FILE_TYPE_NAMES.get(file_type, "not a regular file")
         raise ArchiveProblem(f"the member {shown(entry.name)} is {kind}")
+    if file_type == stat.S_IFDIR and not entry.is_directory:
+        raise ArchiveProblem(f"the member {shown(entry.name)} has a directory's mode but a file's name")
     if entry.is_directory and entry.size:
         raise ArchiveProblem(f"the directory entry {shown(entry.name)} holds data")
     if entry.method == zip_records.STORED and entry.compressed_size != entry.size:
