@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from services.uploads.adapters.archives.limits import ArchiveLimits
-from services.uploads.adapters.archives.members import shown
+from services.uploads.adapters.archives.members import MAX_PATH_BYTES, shown
 from services.uploads.adapters.archives.problems import ArchiveProblem
 
 LOCAL = struct.Struct("<4sHHHHHIIIHH")
@@ -216,6 +216,8 @@ def _central_record(handle: BinaryIO, available: int) -> tuple[ZipEntry, int]:
     length = CENTRAL.size + name_length + extra_length + comment_length
     if signature != CENTRAL_SIGNATURE or length > available:
         raise ArchiveProblem("its central directory is malformed")
+    if name_length > MAX_PATH_BYTES:  # refused before it is read: memory stays bounded
+        raise ArchiveProblem(f"a member name is longer than {MAX_PATH_BYTES} bytes")
     raw_name, extra = _read(handle, name_length), _read(handle, extra_length)
     if comment_length:
         raise ArchiveProblem("a member carries a comment")
