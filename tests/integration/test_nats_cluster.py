@@ -123,6 +123,7 @@ def _flow_with_a_node_down(gatehouse, cluster, audit_db, ip: str, leader: bool) 
     wait_until(lambda: producer.published >= 3000 or producer.error, timeout=120)
     victim = _victim(cluster, leader_name, leader, producer.server_port())
     victim.kill()
+    assert producer.published < CHAINS * CHAIN_LENGTH - 3000  # mid-flow: thousands still to come
     _fail_logins_through_the_api(gatehouse, 3)  # through identity's outbox while the node is down
     wait_until(lambda: producer.published >= 6000 or producer.error, timeout=120)
     if leader:
