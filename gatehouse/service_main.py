@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 
 from gatehouse import logging as gatehouse_logging
@@ -15,7 +16,10 @@ def run_service(name: str, bootstrap: Callable[[Settings], ServiceProcess]) -> N
     log = gatehouse_logging.configure(name)
 
     async def main() -> None:
-        process = bootstrap(load())
+        settings = load()
+        process = bootstrap(settings)
+        if settings.listen_address:
+            process = dataclasses.replace(process, address=settings.listen_address)
         await serve(process, log)
 
     asyncio.run(main())

@@ -42,6 +42,10 @@ class Settings:
     login_failures_per_ip: int = 10
     login_failures_global: int = 1000
     login_window_seconds: int = 300
+    # Where this process's own gRPC server binds (GATEHOUSE_LISTEN_ADDRESS, e.g. `[::]:50051` in
+    # a container) when that differs from the address clients dial (GATEHOUSE_<NAME>_ADDRESS,
+    # e.g. a Kubernetes Service name). Empty: bind the address clients dial.
+    listen_address: str = ""
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -57,7 +61,7 @@ class Settings:
         return f"sqlite:///{self.data_dir / f'{service}.db'}"
 
     def address_of(self, service: str) -> str:
-        """The gRPC address `service` listens on and clients dial."""
+        """The gRPC address clients dial to reach `service` (and where it listens by default)."""
         return self.service_addresses[service]
 
     def secret(self, name: str) -> bytes:
@@ -75,6 +79,11 @@ class Settings:
             with os.fdopen(descriptor, "w") as handle:
                 handle.write(secrets.token_hex(32))
         return bytes.fromhex(path.read_text().strip())
+
+
+def nats_servers(url: str) -> list[str]:
+    """`nats://a:4222,nats://b:4222` as a list of URLs (a single URL gives a list of one)."""
+    return [part.strip() for part in url.split(",") if part.strip()]
 
 
 def _flag(value: str | None, default: bool) -> bool:
@@ -123,4 +132,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         login_failures_per_ip=int(env.get("GATEHOUSE_LOGIN_FAILURES_PER_IP", "10")),
         login_failures_global=int(env.get("GATEHOUSE_LOGIN_FAILURES_GLOBAL", "1000")),
         login_window_seconds=int(env.get("GATEHOUSE_LOGIN_WINDOW_SECONDS", "300")),
+        listen_address=env.get("GATEHOUSE_LISTEN_ADDRESS", ""),
     )

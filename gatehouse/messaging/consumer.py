@@ -63,6 +63,7 @@ class DurableConsumer:
                 if self._stopping:
                     break
                 log.warning("consumer.resubscribe", consumer=self.name, error=repr(error))
+                await self._drop_subscription()
                 await asyncio.sleep(0.5)
 
     async def stop(self) -> None:
@@ -77,6 +78,15 @@ class DurableConsumer:
         """
         if self._subscription is not None:
             await self._subscription.unsubscribe()
+            self._subscription = None
+
+    async def _drop_subscription(self) -> None:
+        # A lost pull subscription left registered would make the connection's drain() wait
+        # for it until its timeout at shutdown, once per lost subscription.
+        try:
+            await self.unsubscribe()
+        except Exception as error:  # the connection is down: nothing left to drop on the server
+            log.debug("consumer.unsubscribe_failed", consumer=self.name, error=repr(error))
             self._subscription = None
 
     async def _subscribe(self):

@@ -11,6 +11,8 @@ from nats.js import JetStreamContext
 from nats.js.api import StorageType, StreamConfig
 from nats.js.errors import BadRequestError
 
+from gatehouse.settings import nats_servers
+
 SUBJECT_ROOT = "gatehouse.events"
 log = structlog.get_logger(__name__)
 
@@ -21,12 +23,16 @@ def subject_for(service: str, event_type: str) -> str:
 
 
 async def connect(url: str, name: str) -> Client:
-    """Connects to NATS and keeps reconnecting for ever; waits while the server is down."""
+    """Connects to NATS and keeps reconnecting for ever; waits while the server is down.
+
+    `url` may list several servers of a cluster, comma-separated: the client picks one and
+    moves to another when it goes away.
+    """
     delay = 0.2
     while True:
         try:
             return await nats.connect(
-                url,
+                nats_servers(url),
                 name=name,
                 allow_reconnect=True,
                 max_reconnect_attempts=-1,

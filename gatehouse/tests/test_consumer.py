@@ -44,3 +44,55 @@ async def test_a_failing_event_is_retried_later_without_holding_back_the_rest(en
     await consumer._handle_batch([bad, good])
     assert seen == ["good"]
     assert (good.acked, bad.acked, bad.naked) == (1, 0, 1)
+
+
+class LostSubscription:
+    """A pull subscription whose server went away: every fetch fails."""
+
+    def __init__(self):
+        self.unsubscribed = False
+
+    async def fetch(self, batch, timeout):
+        raise ConnectionError("nats: unexpected EOF")
+
+    async def unsubscribe(self):
+        self.unsubscribed = True
+
+
+class StoppingSubscription(LostSubscription):
+    def __init__(self, consumer):
+        super().__init__()
+        self._consumer = consumer
+
+    async def fetch(self, batch, timeout):
+        await self._consumer.stop()
+        return []
+
+
+class FakeJetStream:
+    def __init__(self, subscriptions):
+        self._subscriptions = subscriptions
+
+    async def add_stream(self, config):
+        return None
+
+    async def pull_subscribe(self, subject, **options):
+        return self._subscriptions.pop(0)
+
+
+class FakeConnection:
+    def __init__(self, subscriptions):
+        self._js = FakeJetStream(subscriptions)
+
+    def jetstream(self, timeout):
+        return self._js
+
+
+async def test_a_lost_subscription_is_dropped_before_subscribing_again(engine, store):
+    lost = LostSubscription()
+    subscriptions = [lost]
+    consumer = DurableConsumer(FakeConnection(subscriptions), engine, store, "test-consumer", None, stream="S")
+    subscriptions.append(StoppingSubscription(consumer))
+    await consumer.run()
+    # Left registered, it would hold the connection's drain() until its timeout at shutdown.
+    assert lost.unsubscribed and subscriptions == []

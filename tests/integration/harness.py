@@ -54,6 +54,8 @@ class Gatehouse:
     database_url: str = ""
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    # More GATEHOUSE_* settings for every process of this instance (e.g. the stream's replicas).
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -66,6 +68,7 @@ class Gatehouse:
         env.pop("GATEHOUSE_DATABASE_URL", None)
         if self.database_url:
             env["GATEHOUSE_DATABASE_URL"] = self.database_url
+        env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 120) -> None:
