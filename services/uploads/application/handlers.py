@@ -40,6 +40,8 @@ class Dependencies:
     require_2fa: bool = False
     # GATEHOUSE_REAUTH_MINUTES: how recent a login must be to weaken a project policy.
     reauth_minutes: int = 30
+    # GATEHOUSE_INVITATION_DAYS: how long a role invitation can be accepted.
+    invitation_days: int = 7
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:
@@ -54,6 +56,7 @@ def _distribution_file(row) -> uploads_pb2.DistributionFile:
         path=row.path, sha256=row.sha256, requires_python=row.requires_python,
         yanked=row.yanked, yanked_reason=row.yanked_reason, size=row.size,
         upload_time_us=row.upload_time_us, metadata_sha256=row.metadata_sha256,
+        blake2_256=row.blake2_256,
     )
 
 
