@@ -45,39 +45,46 @@ async def invite(request: web.Request, caller: Caller, project: str, username: s
     """Resolves `username` through identity (NOT_FOUND for nobody) and asks uploads to invite them."""
     clients = request.app[CLIENTS]
     found = await clients.identity.GetUser(identity_pb2.GetUserRequest(username=username), timeout=TIMEOUT)
-    return await clients.uploads.InviteCollaborator(uploads_pb2.InviteCollaboratorRequest(
+    answer = await clients.uploads.InviteCollaborator(uploads_pb2.InviteCollaboratorRequest(
         principal=caller.principal, project=project, user_id=found.user.user_id, username=found.user.username,
         role=role, login=login_facts(caller), context=request_context(request)), timeout=TIMEOUT)
+    return answer.invitation
 
 
 async def revoke(request: web.Request, caller: Caller, project: str, invitation_id: str):
     """Asks uploads to revoke a pending invitation."""
-    return await request.app[CLIENTS].uploads.RevokeInvitation(uploads_pb2.RevokeInvitationRequest(
+    answer = await request.app[CLIENTS].uploads.RevokeInvitation(uploads_pb2.RevokeInvitationRequest(
         principal=caller.principal, project=project, invitation_id=invitation_id, login=login_facts(caller),
         context=request_context(request)), timeout=TIMEOUT)
+    return answer.invitation
 
 
 async def respond(request: web.Request, caller: Caller, invitation_id: str, accept: bool):
     """Accepts or declines the caller's invitation."""
-    message = uploads_pb2.RespondToInvitationRequest(principal=caller.principal, invitation_id=invitation_id,
-                                                     context=request_context(request))
-    uploads = request.app[CLIENTS].uploads
-    rpc = uploads.AcceptInvitation if accept else uploads.DeclineInvitation
-    return await rpc(message, timeout=TIMEOUT)
+    uploads, context = request.app[CLIENTS].uploads, request_context(request)
+    if accept:
+        answer = await uploads.AcceptInvitation(uploads_pb2.AcceptInvitationRequest(
+            principal=caller.principal, invitation_id=invitation_id, context=context), timeout=TIMEOUT)
+    else:
+        answer = await uploads.DeclineInvitation(uploads_pb2.DeclineInvitationRequest(
+            principal=caller.principal, invitation_id=invitation_id, context=context), timeout=TIMEOUT)
+    return answer.invitation
 
 
 async def change_role(request: web.Request, caller: Caller, project: str, username: str, role: str):
     """Asks uploads to change `username`'s role."""
-    return await request.app[CLIENTS].uploads.ChangeRole(uploads_pb2.ChangeRoleRequest(
+    answer = await request.app[CLIENTS].uploads.ChangeRole(uploads_pb2.ChangeRoleRequest(
         principal=caller.principal, project=project, username=username, role=role, login=login_facts(caller),
         context=request_context(request)), timeout=TIMEOUT)
+    return answer.collaborator
 
 
 async def remove_role(request: web.Request, caller: Caller, project: str, username: str):
     """Asks uploads to remove `username`'s role (or the caller's own)."""
-    return await request.app[CLIENTS].uploads.RemoveRole(uploads_pb2.RemoveRoleRequest(
+    answer = await request.app[CLIENTS].uploads.RemoveRole(uploads_pb2.RemoveRoleRequest(
         principal=caller.principal, project=project, username=username, login=login_facts(caller),
         context=request_context(request)), timeout=TIMEOUT)
+    return answer.collaborator
 
 
 async def my_projects(request: web.Request, caller: Caller):

@@ -57,7 +57,7 @@ async def add_role(deps: Dependencies, request: uploads_pb2.AddRoleRequest) -> u
     return await deps.units.run(handle)
 
 
-async def invite(deps: Dependencies, request: uploads_pb2.InviteCollaboratorRequest) -> uploads_pb2.Invitation:
+async def invite(deps: Dependencies, request: uploads_pb2.InviteCollaboratorRequest) -> uploads_pb2.InviteCollaboratorResponse:
     """Records RoleInvitationCreated (expiring after deps.invitation_days). Raises
     ProjectNotFound, InvalidRole, NotAnOwner, the policy errors, RoleAlreadyHeld,
     InvitationExists or TokensUnavailable."""
@@ -70,12 +70,12 @@ async def invite(deps: Dependencies, request: uploads_pb2.InviteCollaboratorRequ
         state = await project_state(unit, request.project)
         new_events = roles.decide_invite(state, manager, command)
         await _record(unit, state, new_events, request, command.user_id, command.username)
-        return _invitation(new_events[0], "pending", now)
+        return uploads_pb2.InviteCollaboratorResponse(invitation=_invitation(new_events[0], "pending", now))
 
     return await deps.units.run(handle)
 
 
-async def revoke(deps: Dependencies, request: uploads_pb2.RevokeInvitationRequest) -> uploads_pb2.Invitation:
+async def revoke(deps: Dependencies, request: uploads_pb2.RevokeInvitationRequest) -> uploads_pb2.RevokeInvitationResponse:
     """Records RoleInvitationRevoked. Raises ProjectNotFound, NotAnOwner, the policy errors,
     InvitationNotFound or TokensUnavailable."""
     manager = await manager_of(deps, request)
@@ -84,7 +84,7 @@ async def revoke(deps: Dependencies, request: uploads_pb2.RevokeInvitationReques
         state = await project_state(unit, request.project)
         new_events = roles.decide_revoke(state, manager, request.invitation_id)
         await _record(unit, state, new_events, request, new_events[0].user_id, new_events[0].username)
-        return _invitation(new_events[0], "revoked")
+        return uploads_pb2.RevokeInvitationResponse(invitation=_invitation(new_events[0], "revoked"))
 
     return await deps.units.run(handle)
 
@@ -96,25 +96,25 @@ async def _state_of_invitation(unit, invitation_id: str) -> model.ProjectState:
     return model.fold(await unit.load(model.stream_of(row.project_id)))
 
 
-async def accept(deps: Dependencies, request: uploads_pb2.RespondToInvitationRequest) -> uploads_pb2.Invitation:
+async def accept(deps: Dependencies, request: uploads_pb2.AcceptInvitationRequest) -> uploads_pb2.AcceptInvitationResponse:
     """The invitee accepts: records RoleAdded. Raises InvitationNotFound (none pending for the
     caller), InvitationExpired or RoleAlreadyHeld."""
     async def handle(unit):
         state = await _state_of_invitation(unit, request.invitation_id)
         new_events = roles.decide_accept(state, request.principal.user_id, request.invitation_id, now_us())
         await _record(unit, state, new_events, request, new_events[0].user_id, new_events[0].username)
-        return _invitation(new_events[0], "accepted")
+        return uploads_pb2.AcceptInvitationResponse(invitation=_invitation(new_events[0], "accepted"))
 
     return await deps.units.run(handle)
 
 
-async def decline(deps: Dependencies, request: uploads_pb2.RespondToInvitationRequest) -> uploads_pb2.Invitation:
+async def decline(deps: Dependencies, request: uploads_pb2.DeclineInvitationRequest) -> uploads_pb2.DeclineInvitationResponse:
     """The invitee declines: records RoleInvitationDeclined. Raises InvitationNotFound."""
     async def handle(unit):
         state = await _state_of_invitation(unit, request.invitation_id)
         new_events = roles.decide_decline(state, request.principal.user_id, request.invitation_id)
         await _record(unit, state, new_events, request, new_events[0].user_id, new_events[0].username)
-        return _invitation(new_events[0], "declined")
+        return uploads_pb2.DeclineInvitationResponse(invitation=_invitation(new_events[0], "declined"))
 
     return await deps.units.run(handle)
 
@@ -127,7 +127,7 @@ def _user_id_of(state: model.ProjectState, username: str) -> str:
     raise RoleNotFound(f"User '{username[:100]}' has no role on project '{state.name}'.")
 
 
-async def change_role(deps: Dependencies, request: uploads_pb2.ChangeRoleRequest) -> uploads_pb2.Collaborator:
+async def change_role(deps: Dependencies, request: uploads_pb2.ChangeRoleRequest) -> uploads_pb2.ChangeRoleResponse:
     """Records RoleChanged (nothing when the role is unchanged). Raises ProjectNotFound,
     InvalidRole, NotAnOwner, the policy errors, RoleNotFound, LastOwner or TokensUnavailable."""
     manager = await manager_of(deps, request)
@@ -139,12 +139,13 @@ async def change_role(deps: Dependencies, request: uploads_pb2.ChangeRoleRequest
         username = state.usernames[user_id]
         if new_events:
             await _record(unit, state, new_events, request, user_id, username)
-        return uploads_pb2.Collaborator(user_id=user_id, username=username, role=request.role, project=state.name)
+        return uploads_pb2.ChangeRoleResponse(collaborator=uploads_pb2.Collaborator(
+            user_id=user_id, username=username, role=request.role, project=state.name))
 
     return await deps.units.run(handle)
 
 
-async def remove_role(deps: Dependencies, request: uploads_pb2.RemoveRoleRequest) -> uploads_pb2.Collaborator:
+async def remove_role(deps: Dependencies, request: uploads_pb2.RemoveRoleRequest) -> uploads_pb2.RemoveRoleResponse:
     """Records RoleRemoved (an Owner removing anyone, or a collaborator leaving). Raises
     ProjectNotFound, RoleNotFound, NotAnOwner, the policy errors, LastOwner or TokensUnavailable."""
     manager = await manager_of(deps, request)
@@ -154,7 +155,7 @@ async def remove_role(deps: Dependencies, request: uploads_pb2.RemoveRoleRequest
         user_id = _user_id_of(state, request.username)
         new_events = roles.decide_remove(state, manager, user_id, request.username)
         await _record(unit, state, new_events, request, user_id, new_events[0].username)
-        return uploads_pb2.Collaborator(user_id=user_id, username=new_events[0].username,
-                                        role=new_events[0].role, project=state.name)
+        return uploads_pb2.RemoveRoleResponse(collaborator=uploads_pb2.Collaborator(
+            user_id=user_id, username=new_events[0].username, role=new_events[0].role, project=state.name))
 
     return await deps.units.run(handle)

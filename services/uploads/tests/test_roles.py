@@ -33,11 +33,15 @@ def inviting(who: common_pb2.Principal, role="Maintainer", principal=ALICE_PRINC
 
 
 def responding(principal, invitation_id):
-    return uploads_pb2.RespondToInvitationRequest(principal=principal, invitation_id=invitation_id)
+    return uploads_pb2.AcceptInvitationRequest(principal=principal, invitation_id=invitation_id)
+
+
+def declining(principal, invitation_id):
+    return uploads_pb2.DeclineInvitationRequest(principal=principal, invitation_id=invitation_id)
 
 
 async def joined(deps, who, role="Maintainer"):
-    invitation = await roles.invite(deps, inviting(who, role))
+    invitation = (await roles.invite(deps, inviting(who, role))).invitation
     await roles.accept(deps, responding(who, invitation.invitation_id))
 
 
@@ -47,7 +51,7 @@ async def last_event(units):
 
 
 async def test_an_invitation_names_both_subjects_and_lists_for_the_invitee(project, units):
-    invitation = await roles.invite(project, inviting(BOB))
+    invitation = (await roles.invite(project, inviting(BOB))).invitation
     row, event = await last_event(units)
     assert (row.type, row.subject_user_id, row.subject_project) == ("RoleInvitationCreated", "u-bob", "demo")
     assert (event.role, event.invited_by_username, list(event.owner_user_ids)) == ("Maintainer", "alice", ["u-alice"])
@@ -58,7 +62,7 @@ async def test_an_invitation_names_both_subjects_and_lists_for_the_invitee(proje
 
 
 async def test_the_invitee_accepts_and_becomes_a_collaborator(project, units):
-    invitation = await roles.invite(project, inviting(BOB))
+    invitation = (await roles.invite(project, inviting(BOB))).invitation
     with pytest.raises(errors.InvitationNotFound):  # someone else's invitation
         await roles.accept(project, responding(CAROL, invitation.invitation_id))
     await roles.accept(project, responding(BOB, invitation.invitation_id))
@@ -74,20 +78,20 @@ async def test_the_invitee_accepts_and_becomes_a_collaborator(project, units):
 
 
 async def test_an_expired_invitation_cannot_be_accepted_but_can_be_renewed(project):
-    stale = await roles.invite(replace(project, invitation_days=-1), inviting(BOB))
+    stale = (await roles.invite(replace(project, invitation_days=-1), inviting(BOB))).invitation
     with pytest.raises(errors.InvitationExpired):
         await roles.accept(project, responding(BOB, stale.invitation_id))
-    fresh = await roles.invite(project, inviting(BOB))
+    fresh = (await roles.invite(project, inviting(BOB))).invitation
     with pytest.raises(errors.InvitationExists):
         await roles.invite(project, inviting(BOB))
     await roles.accept(project, responding(BOB, fresh.invitation_id))
 
 
 async def test_declined_and_revoked_invitations_leave_no_role(project, units):
-    first = await roles.invite(project, inviting(BOB))
-    await roles.decline(project, responding(BOB, first.invitation_id))
+    first = (await roles.invite(project, inviting(BOB))).invitation
+    await roles.decline(project, declining(BOB, first.invitation_id))
     assert (await last_event(units))[0].type == "RoleInvitationDeclined"
-    second = await roles.invite(project, inviting(BOB))
+    second = (await roles.invite(project, inviting(BOB))).invitation
     revoke = uploads_pb2.RevokeInvitationRequest(principal=ALICE_PRINCIPAL, project="demo",
                                                  invitation_id=second.invitation_id, login=login("totp"))
     await roles.revoke(project, revoke)
