@@ -46,6 +46,11 @@ def invitation_link(gatehouse, user: Maintainer) -> str:
     return found.group(1)
 
 
+def shows_after_reloads(page, text: str, timeout: float = 30) -> None:
+    """Reloads the page until `text` is in its main part."""
+    wait_until(lambda: text in page.inner_text("main") or page.reload() and False, timeout=timeout)
+
+
 def test_an_owner_invites_a_collaborator_who_accepts_from_the_mailed_link(gatehouse, browser, axe_source, tmp_path):
     owner, invitee = maintainer(gatehouse, "orla"), maintainer(gatehouse, "ivo")
     files = build_project(tmp_path, PROJECT, "1.0")
@@ -75,6 +80,11 @@ def test_an_owner_invites_a_collaborator_who_accepts_from_the_mailed_link(gateho
     page.get_by_label("Role", exact=True).select_option("Maintainer")
     walk.click("Send invitation")
     walk.looks_right("invited", PROJECT, "Invitation sent.", "Pending invitations", "ivo")
+    walk.link("Security history")
+    shows_after_reloads(page, "invited as Maintainer by orla")  # the audit log is filled asynchronously
+    walk.looks_right("project-history", f"Security history of {PROJECT}", "invited as Maintainer by orla")
+    walk.link("Gatehouse", within="header")
+    walk.looks_right("home", "Gatehouse")
     walk.log_out()
 
     # The invitee opens the mailed link, logged in as themselves, and accepts.
@@ -90,6 +100,9 @@ def test_an_owner_invites_a_collaborator_who_accepts_from_the_mailed_link(gateho
     assert page.locator("main").get_by_role("button", name="Send invitation").count() == 0  # Owners only
     walk.link("Your projects", within="header")
     walk.looks_right("invitee-projects", "Your projects", PROJECT, "Maintainer")
+    page.goto(f"{origin}/account/security-history")
+    shows_after_reloads(page, "ivo added as Maintainer")
+    walk.looks_right("invitee-history", "Security history", "ivo added as Maintainer")
     page.goto(f"{origin}{link}")  # the link was single use
     walk.looks_right("invitation-used", "Invitation to collaborate", refused=True)
     walk.log_out()
