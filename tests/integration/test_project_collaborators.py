@@ -97,3 +97,25 @@ def test_roles_change_the_last_owner_stays_and_a_maintainer_leaves(people):
                                                    timeout=30)}
     assert {"project:role:changed", "project:role:removed"} <= tags
     assert call(tess, "GET", f"/api/v1/projects/{PROJECT}/roles").status_code == 403  # no longer a collaborator
+
+
+def form(user: Maintainer, path: str, **fields):
+    """A page form as the browser posts it (CSRF token in a hidden field); redirects not followed."""
+    return user.http.post(f"{user.gatehouse.url}{path}", data={"csrf_token": user.csrf, **fields},
+                          allow_redirects=False)
+
+
+def test_the_page_forms_invite_change_refuse_and_leave(people):
+    _, uma, vic = people  # uma is the only Owner since the previous test
+    assert form(uma, f"/projects/{PROJECT}/invitations", username="vic", role="Maintainer").status_code == 303
+    pending = call(vic, "GET", "/api/v1/invitations").json()["invitations"]
+    assert form(vic, f"/invitations/{pending[0]['id']}/accept").headers["Location"] == f"/projects/{PROJECT}/?done=accepted"
+    assert form(uma, f"/projects/{PROJECT}/roles/vic", role="Owner").status_code == 303
+    assert call(vic, "GET", f"/api/v1/projects/{PROJECT}/roles").json()["role"] == "Owner"
+    assert form(vic, f"/projects/{PROJECT}/roles/vic", role="Maintainer").status_code == 303
+    refused = form(uma, f"/projects/{PROJECT}/roles/uma/remove")
+    assert refused.status_code == 400 and 'class="field-error" role="alert">Project' in refused.text
+    assert "needs at least one Owner" in refused.text
+    left = form(vic, f"/projects/{PROJECT}/roles/vic/remove", leaving="1")
+    assert left.headers["Location"] == "/projects/?done=left"
+    assert call(vic, "GET", "/api/v1/projects").json()["projects"] == []
