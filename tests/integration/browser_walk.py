@@ -84,6 +84,20 @@ class Walk:
         assert not violations, f"{name} ({page.url}): accessibility violations:\n{readable(violations)}"
         page.screenshot(path=str(self.shots / f"{self.prefix}{len(self.taken):02d}-{name}.png"), full_page=True)
         self.taken.append(name)
+        self.focus_is_visible(name)
+
+    def focus_is_visible(self, name: str) -> None:
+        """Tab lands on an element that is on screen and outlined (visible focus): on most pages the
+        skip link, which shows once focused; after an autofocused field, the next control."""
+        self.page.keyboard.press("Tab")
+        focused = self.page.evaluate(
+            """() => { const el = document.activeElement, style = getComputedStyle(el);
+                       const box = el.getBoundingClientRect();
+                       return {text: el.innerText, outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                               shown: box.left >= 0 && box.width > 0}; }""")
+        assert focused["shown"], f"{name}: Tab went to something off screen: {focused}"
+        assert focused["outline"] != "none" and focused["width"] >= 2, f"{name}: focus not visible: {focused}"
+        self.page.evaluate("() => document.activeElement.blur()")
 
     def click(self, name: str) -> None:
         self.page.locator("main").get_by_role("button", name=name, exact=True).click()
