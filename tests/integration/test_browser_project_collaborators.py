@@ -106,6 +106,9 @@ def test_an_owner_invites_a_collaborator_who_accepts_from_the_mailed_link(gateho
     page.goto(f"{origin}{link}")  # the link was single use
     walk.looks_right("invitation-used", "Invitation to collaborate", refused=True)
     walk.log_out()
+    page.goto(f"{origin}/projects/{PROJECT}/")  # a visitor sees releases and files, not collaborators
+    walk.looks_right("project-visitor", PROJECT, "quill_kit-1.0.tar.gz", "SHA256")
+    assert "Collaborators" not in page.inner_text("main")
 
     assert sorted(path.name for path in shots.iterdir()) == walk.shot_names()
     # Both logs hold the invitation and the new role; the owner was mailed about it.
