@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PROTOS := $(shell find proto -name '*.proto')
 GENERATED := gatehouse/events/v1/envelope_pb2.py
 BUF := .tools/node_modules/.bin/buf
+AXE := .tools/node_modules/axe-core/axe.min.js
 
 .PHONY: setup run test test-unit test-integration lint-proto bench clean
 
@@ -26,6 +27,10 @@ $(GENERATED): $(PROTOS) $(STAMP)
 $(BUF):
 	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf >/dev/null 2>&1 || echo "npm or @bufbuild/buf unavailable: proto lint will be skipped"
 
+# axe-core (npm) is injected into every page the browser tests visit (accessibility checks).
+$(AXE):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .tools axe-core >/dev/null 2>&1 || echo "npm or axe-core unavailable: accessibility checks will be skipped"
+
 lint-proto: $(BUF)
 	cd proto && ../$(BUF) lint
 
@@ -35,7 +40,7 @@ run: setup
 # Two workers, one test module each at a time: integration tests mostly wait (process start-up,
 # TOTP steps, NATS outages), so this halves the wall-clock time on two cores.
 PYTEST_WORKERS ?= 2
-test: setup $(BUF)
+test: setup $(BUF) $(AXE)
 	$(PY) -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadfile
 
 test-unit: setup

@@ -16,7 +16,7 @@ from gateway.keys import CLIENTS, NATS, SETTINGS
 from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
 from gateway.routes import api_token_disclosures
 from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
-from gateway.routes import api_project_policies, api_project_roles, pages_projects
+from gateway.routes import api_project_policies, api_project_roles, pages_collaborators, pages_projects
 from gateway.routes import api_account, api_emails, pages_account
 from gateway.routes import pages_reauthenticate
 
@@ -55,7 +55,7 @@ def init_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_services)
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
                    api_token_disclosures, api_two_factor, pages_two_factor,
-                   api_security_keys, api_project_policies, api_project_roles, pages_projects,
+                   api_security_keys, api_project_policies, api_project_roles, pages_projects, pages_collaborators,
                    api_account, api_emails, pages_account, pages_reauthenticate):
         app.add_routes(module.routes)
     return app

@@ -28,7 +28,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     runtime = build_runtime(settings, "identity", metadata, store, MIGRATIONS)
     mfa_channel = open_channel(settings, "mfa")
     mailer = mailer_for(settings)
-    notifier = Notifier(runtime, mailer)
+    notifier = Notifier(runtime, mailer, settings.origin)
     deps = Dependencies(
         units=runtime.units,
         passwords=Argon2Passwords(),

@@ -17,6 +17,7 @@ from services.uploads.adapters.tables import metadata, store
 from services.uploads.adapters.tokens_client import GrpcTokenVerifier
 from services.uploads.application.handlers import Dependencies
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
+from services.uploads.domain.roles import DEFAULT_INVITATION_DAYS
 from services.uploads.entrypoints.grpc_server import STATUS_OF_ERROR, UploadsServicer
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -26,6 +27,16 @@ def max_file_size(environ: dict[str, str] | None = None) -> int:
     """GATEHOUSE_MAX_FILE_SIZE in bytes (default 100 MiB). Raises ValueError when not a number."""
     value = (os.environ if environ is None else environ).get("GATEHOUSE_MAX_FILE_SIZE", "")
     return int(value) if value.strip() else DEFAULT_MAX_FILE_SIZE
+
+
+def invitation_days(environ: dict[str, str] | None = None) -> int:
+    """GATEHOUSE_INVITATION_DAYS: how long a role invitation can be accepted (default 7).
+    Raises ValueError when not a positive number."""
+    value = (os.environ if environ is None else environ).get("GATEHOUSE_INVITATION_DAYS", "")
+    days = int(value) if value.strip() else DEFAULT_INVITATION_DAYS
+    if days < 1:
+        raise ValueError("GATEHOUSE_INVITATION_DAYS must be at least 1")
+    return days
 
 
 def bootstrap(settings: Settings) -> ServiceProcess:
@@ -43,6 +54,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         require_2fa=settings.require_2fa,
         reauth_minutes=settings.reauth_minutes,
         archive_limits=limits_from_environ(),
+        invitation_days=invitation_days(),
     )
 
     def register(server):

@@ -1,12 +1,15 @@
 """Issue 3's acceptance walkthrough, as a new user would do it in real Chromium, only by clicking
 and typing on the pages: register, verify the e-mail from the mail sink, add recovery codes, an
-authenticator app and a security key, then log out and back in with each of them.
+authenticator app and a security key, then log out and back in with each of them; then add a
+second e-mail address (verified from its mailed link) and change the password, and log in with
+the new one. Every page also passes axe-core's accessibility rules (browser_walk.Walk).
 
 The only things not done through the pages are what a user does elsewhere: reading the mail (the
 sink's .eml file) and computing TOTP codes (Debian's oathtool, as an authenticator app would)."""
 
 from __future__ import annotations
 
+from tests.integration.browser_walk import Walk, axe_source  # noqa: F401
 from tests.integration.identity_helpers import verification_links
 from tests.integration.mfa_helpers import current_step, oath_code
 from tests.integration.test_browser_security_key import browser, with_virtual_authenticator  # noqa: F401
@@ -14,74 +17,18 @@ from tests.integration.test_browser_security_key import browser, with_virtual_au
 USERNAME = "nova"
 EMAIL = "nova@example.org"
 PASSWORD = "saffron-kettle-meadow-73"
+NEW_PASSWORD = "quartz-lantern-orchard-58"
+SECOND_EMAIL = "nova@work.example"
 CONFIRM_LABEL = "To prove you saved them, enter one of the codes (it will be used up)"
 
 
-class Walk:
-    """One browser page plus the checks every page must pass, and a screenshot of each."""
-
-    def __init__(self, page, origin: str, shots):
-        self.page, self.origin, self.shots = page, origin, shots
-        self.taken: list[str] = []
-
-    def looks_right(self, name: str, heading: str, *texts: str, refused: bool = False) -> None:
-        """The page has a <title>, one <h1> reading `heading`, every label tied to a field, the
-        `texts` visible, one error sentence if `refused` (else none); and a screenshot named `name`."""
-        page = self.page
-        page.wait_for_load_state()
-        assert page.title().strip(), f"{name}: no <title>"
-        assert "<" not in page.title(), f"{name}: markup in the <title>: {page.title()!r}"
-        assert page.locator("h1").all_inner_texts() == [heading], page.locator("h1").all_inner_texts()
-        unlabelled = page.evaluate(
-            """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
-                 .filter(field => !field.closest('.trap') && field.labels.length === 0)
-                 .map(field => field.name)"""
-        )
-        assert unlabelled == [], f"{name}: fields without a label: {unlabelled}"
-        errors = self.errors()
-        if refused:
-            assert len(errors) == 1 and errors[0].strip().endswith("."), f"{name}: {errors}"
-        else:
-            assert errors == [], f"{name}: unexpected errors {errors}"
-        body = page.inner_text("body")
-        for text in texts:
-            assert text in body, f"{name}: {text!r} not shown in:\n{body}"
-        page.screenshot(path=str(self.shots / f"{len(self.taken):02d}-{name}.png"), full_page=True)
-        self.taken.append(name)
-
-    def click(self, name: str) -> None:
-        self.page.locator("main").get_by_role("button", name=name, exact=True).click()
-
-    def link(self, name: str, within: str = "main") -> None:
-        self.page.locator(within).get_by_role("link", name=name, exact=True).click()
-
-    def type_in(self, label: str, value: str) -> None:
-        self.page.get_by_label(label, exact=True).fill(value)
-
-    def errors(self) -> list[str]:
-        """The error messages shown (each should be one clear sentence)."""
-        return self.page.locator(".error:visible, .field-error:visible").all_inner_texts()
-
-    def log_out(self) -> None:
-        self.page.locator("header").get_by_role("button", name="Log out").click()
-        self.page.wait_for_url(f"{self.origin}/")
-        assert "Log in" in self.page.locator("header").inner_text()
-
-    def log_in_with_password(self) -> None:
-        self.link("Log in", within="header")
-        self.looks_right("login", "Log in")
-        self.type_in("Username", USERNAME)
-        self.type_in("Password", PASSWORD)
-        self.click("Log in")
-
-
-def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(gatehouse, browser, tmp_path):
+def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(gatehouse, browser, axe_source, tmp_path):
     origin = gatehouse.url.replace("127.0.0.1", "localhost")  # the RP id is GATEHOUSE_ORIGIN's host
     page = browser.new_page()
     with_virtual_authenticator(page)
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    walk = Walk(page, origin, shots)
+    walk = Walk(page, origin, shots, axe_source)
 
     # The home page leads to registration.
     page.goto(f"{origin}/")
@@ -156,7 +103,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.log_out()
 
     # Back in with password and authenticator app (a later step: the enrolment's code is spent).
-    walk.log_in_with_password()
+    walk.log_in_with_password(USERNAME, PASSWORD)
     page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.looks_right("second-step", "Confirm it is you", "Code from your authenticator app", "Use security key",
                      "A recovery code")
@@ -169,7 +116,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.log_out()
 
     # Back in with password and security key.
-    walk.log_in_with_password()
+    walk.log_in_with_password(USERNAME, PASSWORD)
     page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.click("Use security key")
     page.wait_for_url(f"{origin}/account/", timeout=30_000)
@@ -177,7 +124,7 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.log_out()
 
     # Back in with password and a recovery code (not the burned one).
-    walk.log_in_with_password()
+    walk.log_in_with_password(USERNAME, PASSWORD)
     page.wait_for_url(f"{origin}/account/two-factor/verify")
     walk.type_in("A recovery code", codes[0])
     walk.click("Use recovery code")
@@ -186,8 +133,36 @@ def test_a_new_user_registers_verifies_adds_every_factor_and_logs_in_with_each(g
     walk.click("Use recovery code")
     page.wait_for_url(f"{origin}/account/")
     walk.looks_right("account-after-recovery-code", "Your account", f"Logged in as {USERNAME}")
+
+    # A second e-mail address, verified from the link mailed to it.
+    walk.type_in("Add an e-mail address", SECOND_EMAIL)
+    walk.click("Add address")
+    walk.looks_right("email-added", "Your account", SECOND_EMAIL, "not verified")
+    page.goto(f"{origin}{verification_links(gatehouse, SECOND_EMAIL)[0]}")
+    walk.looks_right("second-email-verified", "Verify your e-mail address", f"Your e-mail address {SECOND_EMAIL} is verified.")
+    page.goto(f"{origin}/account/")
+
+    # A new password: the wrong current one is refused next to its field, then the change.
+    walk.type_in("Current password", "not-the-password-at-all")
+    walk.type_in("New password", NEW_PASSWORD)
+    walk.click("Change password")
+    walk.looks_right("password-refused", "Your account", refused=True)
+    walk.type_in("Current password", PASSWORD)
+    walk.type_in("New password", NEW_PASSWORD)
+    walk.click("Change password")
+    walk.looks_right("password-changed", "Your account", "Your password was changed")
     walk.log_out()
 
-    assert sorted(path.name for path in shots.iterdir()) == [
-        f"{index:02d}-{name}.png" for index, name in enumerate(walk.taken)
-    ]
+    # The old password no longer works; the new one (and a recovery code) does.
+    walk.log_in_with_password(USERNAME, PASSWORD)
+    walk.looks_right("old-password-refused", "Log in", refused=True)
+    walk.type_in("Password", NEW_PASSWORD)
+    walk.click("Log in")
+    page.wait_for_url(f"{origin}/account/two-factor/verify")
+    walk.type_in("A recovery code", codes[2])
+    walk.click("Use recovery code")
+    page.wait_for_url(f"{origin}/account/")
+    walk.looks_right("account-after-new-password", "Your account", SECOND_EMAIL)
+    walk.log_out()
+
+    assert sorted(path.name for path in shots.iterdir()) == walk.shot_names()

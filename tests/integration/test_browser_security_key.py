@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+from tests.integration.browser_walk import axe_source  # noqa: F401
 from tests.integration.conftest import in_ci
 from tests.integration.mfa_helpers import current_step, oath_code
 
@@ -60,7 +61,15 @@ def set_up_codes_and_totp(page, origin: str) -> None:
     assert "Authenticator app added" in page.content()
 
 
-def test_register_a_key_use_it_as_passkey_and_second_factor_then_remove_it(gatehouse, browser):
+def accessible(page, axe_source: str) -> None:
+    """axe-core finds no serious or critical violation on the page as it is now."""
+    from tests.integration.browser_walk import accessibility_violations, readable
+
+    violations = accessibility_violations(page, axe_source)
+    assert not violations, f"{page.url}: accessibility violations:\n{readable(violations)}"
+
+
+def test_register_a_key_use_it_as_passkey_and_second_factor_then_remove_it(gatehouse, browser, axe_source):
     done = gatehouse.cli("admin", "create-user", "kim", "--email", "kim@example.org", "--verified",
                          "--password-stdin", stdin=PASSWORD + "\n")
     assert done.returncode == 0, done.stderr
@@ -73,11 +82,14 @@ def test_register_a_key_use_it_as_passkey_and_second_factor_then_remove_it(gateh
     page.fill("#add-security-key input[name=label]", "Desk key")
     page.click("button:has-text('Add security key')")
     page.wait_for_selector("#security-keys >> text=Desk key", timeout=30_000)
+    accessible(page, axe_source)
 
     page.click("button:has-text('Turn on passkey sign-in for Desk key')")
     assert "Passkey sign-in turned on." in page.content()
+    accessible(page, axe_source)
     page.click("header button:has-text('Log out')")
     page.goto(f"{origin}/account/login")
+    accessible(page, axe_source)
     page.click("#passkey-sign-in")
     page.wait_for_url(f"{origin}/account/", timeout=30_000)
     assert "Logged in as <strong>kim</strong>" in page.content()
@@ -85,6 +97,7 @@ def test_register_a_key_use_it_as_passkey_and_second_factor_then_remove_it(gateh
     page.click("header button:has-text('Log out')")
     log_in(page, origin)
     page.wait_for_url(f"{origin}/account/two-factor/verify")
+    accessible(page, axe_source)
     page.click("#use-security-key")
     page.wait_for_url(f"{origin}/account/", timeout=30_000)
     assert "Logged in as" in page.content()
@@ -93,3 +106,4 @@ def test_register_a_key_use_it_as_passkey_and_second_factor_then_remove_it(gateh
     page.click("button:has-text('Remove Desk key')")
     assert "Security key removed." in page.content()
     assert page.locator("#security-keys").count() == 0
+    accessible(page, axe_source)

@@ -51,6 +51,9 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "SecondFactorRejected": "account:login:failure",
     "SecurityKeyCloneSuspected": "account:two_factor:clone_suspected",
     "PasskeySignInChanged": "account:two_factor:passkey_changed",
+    "RoleInvitationCreated": "project:role:invite",
+    "RoleInvitationDeclined": "project:role:decline_invite",
+    "RoleInvitationRevoked": "project:role:revoke_invite",
     # Planned: catalogued before their producers emit them (see PLANNED_EVENT_TYPES).
     "LoginFromNewDevice": "account:login:new_device",
     "PasswordChanged": "account:password:changed",
@@ -73,7 +76,7 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
 # Catalogued event types no service emits yet; a test keeps this list honest.
 PLANNED_EVENT_TYPES = frozenset({
     "LoginFromNewDevice", "EmailSent",
-    "RoleChanged", "RoleRemoved", "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
+    "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
     "FileRemoved",
 })
 
@@ -213,6 +216,15 @@ RENDERERS: dict[str, Renderer] = {
     "project:release:unyanked": lambda r: f"Release {r.get('version', '')} no longer yanked",
     "project:release:published_from_stage": lambda r: f"Staged release {r.get('version', '')} published",
     "project:policy:changed": _policy_changed,
+    "project:role:invite": lambda r: (
+        f"{r.get('username', '') or 'A user'} invited as {r.get('role', '')} by {r.get('invited_by_username', '') or 'an Owner'}"
+    ),
+    "project:role:decline_invite": lambda r: (
+        f"{r.get('username', '') or 'A user'} declined the invitation to become {r.get('role', '')}"
+    ),
+    "project:role:revoke_invite": lambda r: (
+        f"Invitation of {r.get('username', '') or 'a user'} as {r.get('role', '')} revoked"
+    ),
     "file:file:removed": lambda r: _with_reason(f"File {r.get('filename', '')} removed", r),
 }
 

@@ -121,6 +121,26 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "UserLocked": ("identity", alice_stream, identity_events.UserLocked(
             user_id=ALICE, reason="compromised account", sessions_ended=1), user_subject()),
         "UserUnlocked": ("identity", alice_stream, identity_events.UserUnlocked(user_id=ALICE), user_subject()),
+        "RoleInvitationCreated": ("uploads", project_stream, upload_events.RoleInvitationCreated(
+            project_id=PROJECT_ID, project_name="Demo", invitation_id="i1", user_id=BOB, username="bob",
+            role="Maintainer", expires_at_us=1, invited_by_username="alice", owner_user_ids=[ALICE]),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "RoleInvitationDeclined": ("uploads", project_stream, upload_events.RoleInvitationDeclined(
+            project_id=PROJECT_ID, project_name="Demo", invitation_id="i1", user_id=BOB, username="bob",
+            role="Maintainer", owner_user_ids=[ALICE]),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "RoleInvitationRevoked": ("uploads", project_stream, upload_events.RoleInvitationRevoked(
+            project_id=PROJECT_ID, project_name="Demo", invitation_id="i1", user_id=BOB, username="bob",
+            role="Maintainer", owner_user_ids=[ALICE]),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "RoleChanged": ("uploads", project_stream, upload_events.RoleChanged(
+            project_id=PROJECT_ID, project_name="Demo", user_id=BOB, username="bob", old_role="Maintainer",
+            role="Owner", owner_user_ids=[ALICE]),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "RoleRemoved": ("uploads", project_stream, upload_events.RoleRemoved(
+            project_id=PROJECT_ID, project_name="Demo", user_id=BOB, username="bob", role="Maintainer",
+            owner_user_ids=[ALICE]),
+            envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
     }
 
 

@@ -14,11 +14,13 @@ SAMPLES = every_sample()
 ALICE_LOG, BOB_LOG, DEMO_LOG = f"user:{ALICE}", f"user:{BOB}", "project:demo"
 PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadRejected", "ProjectPolicyChanged"}
 USER_AND_PROJECT_EVENTS = {"ProjectTokenAdded", "ProjectTokenRemoved"}
+ROLE_EVENTS = {"RoleAdded", "RoleChanged", "RoleRemoved", "RoleInvitationCreated", "RoleInvitationDeclined",
+               "RoleInvitationRevoked"}
 
 
 def subject_logs(event_type: str) -> tuple[str, ...]:
     """The logs an event lands in through its subjects alone (no actor)."""
-    if event_type == "RoleAdded":
+    if event_type in ROLE_EVENTS:
         return (BOB_LOG, DEMO_LOG)
     if event_type in PROJECT_EVENTS:
         return (DEMO_LOG,)

@@ -28,6 +28,8 @@ class Facts:
     user_agent: str = ""
     # For a login: whether no earlier successful login of this user came from this IP.
     first_login_from_ip: bool = False
+    # The site's public origin, for links in mails.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,21 @@ def _policy_weakened(payload: Payload, facts: Facts) -> list[Alert]:
 MULTI_RULES: dict[str, MultiRule] = {
     "ProjectPolicyChanged": _policy_weakened,
 }
+
+
+def _register_role_rules() -> None:
+    # role_alerts imports this module's types, so its rules join the table once both exist.
+    from services.identity.domain import role_alerts
+
+    MULTI_RULES.update({
+        "RoleAdded": role_alerts.role_added,
+        "RoleChanged": role_alerts.role_changed,
+        "RoleRemoved": role_alerts.role_removed,
+        "RoleInvitationCreated": role_alerts.invitation_created,
+    })
+
+
+_register_role_rules()
 
 
 def has_rule(event_type: str) -> bool:

@@ -55,13 +55,14 @@ def _payload(envelope: envelope_pb2.EventEnvelope) -> dict:
 class AlertMailer:
     """The consumer's handler: decides with alerts.alert_for and sends the mail."""
 
-    def __init__(self, mailer: Mailer):
+    def __init__(self, mailer: Mailer, origin: str = ""):
         self._mailer = mailer
+        self._origin = origin
 
     async def _facts(self, connection: AsyncConnection, envelope) -> alerts.Facts:
         is_local_login = envelope.type == "LoginSucceeded" and envelope.service == "identity"
         first = is_local_login and await first_login_from_ip(connection, envelope)
-        return alerts.Facts(envelope.actor.ip_address, envelope.actor.user_agent, first)
+        return alerts.Facts(envelope.actor.ip_address, envelope.actor.user_agent, first, self._origin)
 
     async def __call__(self, connection: AsyncConnection, envelope: envelope_pb2.EventEnvelope) -> None:
         """Mails each user a rule names (one owner, or every owner of a project). Raises
@@ -84,9 +85,9 @@ class AlertMailer:
 class Notifier:
     """The identity process's background job mailing alerts; consumes once NATS is up."""
 
-    def __init__(self, runtime: EventSourcedRuntime, mailer: Mailer):
+    def __init__(self, runtime: EventSourcedRuntime, mailer: Mailer, origin: str = ""):
         self._runtime = runtime
-        self._handler = AlertMailer(mailer)
+        self._handler = AlertMailer(mailer, origin)
         self._consumer: DurableConsumer | None = None
         self._task: asyncio.Task | None = None
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import uploads_pb2 as events
 from gatehouse.eventstore.store import ConcurrencyConflict
-from services.uploads.adapters.tables import files, projects, releases, roles
+from services.uploads.adapters.tables import files, projects, releases, role_invitations, roles
 from services.uploads.domain.model import release_key
 
 
@@ -74,6 +74,45 @@ async def role_of(connection: AsyncConnection, project_id: str, user_id: str) ->
     return (await connection.execute(query)).scalar()
 
 
+async def collaborators_of(connection: AsyncConnection, project_id: str) -> list:
+    """The project's role rows, Owners first, then by username."""
+    query = sa.select(roles).where(roles.c.project_id == project_id).order_by(
+        sa.case((roles.c.role == "Owner", 0), else_=1), roles.c.username)
+    return list(await connection.execute(query))
+
+
+async def invitations_of_project(connection: AsyncConnection, project_id: str) -> list:
+    """The project's pending invitation rows (expired ones included), newest first."""
+    query = (sa.select(role_invitations, projects.c.name.label("project_name"))
+             .join(projects, projects.c.project_id == role_invitations.c.project_id)
+             .where(role_invitations.c.project_id == project_id)
+             .order_by(role_invitations.c.created_at_us.desc()))
+    return list(await connection.execute(query))
+
+
+async def invitations_of_user(connection: AsyncConnection, user_id: str) -> list:
+    """The user's pending invitation rows (expired ones included) with the project's name, newest first."""
+    query = (sa.select(role_invitations, projects.c.name.label("project_name"))
+             .join(projects, projects.c.project_id == role_invitations.c.project_id)
+             .where(role_invitations.c.user_id == user_id)
+             .order_by(role_invitations.c.created_at_us.desc()))
+    return list(await connection.execute(query))
+
+
+async def invitation(connection: AsyncConnection, invitation_id: str):
+    """The pending invitation row with this id, or None."""
+    query = sa.select(role_invitations).where(role_invitations.c.invitation_id == invitation_id)
+    return (await connection.execute(query)).first()
+
+
+async def roles_of_user(connection: AsyncConnection, user_id: str) -> list:
+    """The user's roles with the project's name, by normalized project name."""
+    query = (sa.select(roles.c.role, roles.c.user_id, roles.c.username, projects.c.name, projects.c.normalized_name)
+             .join(projects, projects.c.project_id == roles.c.project_id)
+             .where(roles.c.user_id == user_id).order_by(projects.c.normalized_name))
+    return list(await connection.execute(query))
+
+
 async def project(
     connection: AsyncConnection, recorded: Sequence[tuple[envelope_pb2.EventEnvelope, object]]
 ) -> None:
@@ -84,11 +123,38 @@ async def project(
     """
     try:
         for envelope, event in recorded:
-            statement = _insert_for(event, envelope.occurred_at_us)
-            if statement is not None:
+            for statement in _statements_for(event, envelope.occurred_at_us):
                 await connection.execute(statement)
     except sa.exc.IntegrityError as error:
         raise ConcurrencyConflict("a concurrent upload wrote the same row") from error
+
+
+def _role_statements(event, time_us: int) -> list:
+    of_user = sa.and_(role_invitations.c.project_id == event.project_id, role_invitations.c.user_id == event.user_id)
+    role_row = sa.and_(roles.c.project_id == event.project_id, roles.c.user_id == event.user_id)
+    if isinstance(event, events.RoleAdded):
+        return [sa.delete(role_invitations).where(of_user), _insert_for(event, time_us)]
+    if isinstance(event, events.RoleChanged):
+        return [sa.update(roles).where(role_row).values(role=event.role)]
+    if isinstance(event, events.RoleRemoved):
+        return [sa.delete(roles).where(role_row)]
+    if isinstance(event, events.RoleInvitationCreated):
+        return [sa.delete(role_invitations).where(of_user), sa.insert(role_invitations).values(
+            invitation_id=event.invitation_id, project_id=event.project_id, user_id=event.user_id,
+            username=event.username, role=event.role, invited_by_username=event.invited_by_username,
+            created_at_us=time_us, expires_at_us=event.expires_at_us)]
+    return [sa.delete(role_invitations).where(role_invitations.c.invitation_id == event.invitation_id)]
+
+
+ROLE_EVENTS = (events.RoleAdded, events.RoleChanged, events.RoleRemoved, events.RoleInvitationCreated,
+               events.RoleInvitationDeclined, events.RoleInvitationRevoked)
+
+
+def _statements_for(event, time_us: int) -> list:
+    if isinstance(event, ROLE_EVENTS):
+        return _role_statements(event, time_us)
+    statement = _insert_for(event, time_us)
+    return [] if statement is None else [statement]
 
 
 def _insert_for(event, time_us: int):

@@ -24,6 +24,21 @@ roles = sa.Table(
     sa.Column("user_id", sa.String(64), primary_key=True),
     sa.Column("username", sa.String(100), nullable=False),
     sa.Column("role", sa.String(20), nullable=False),
+    sa.Index("ix_roles_user_id", "user_id"),
+)
+
+# Pending invitations only: answered, revoked or superseded ones are deleted (the events keep them).
+role_invitations = sa.Table(
+    "role_invitations",
+    metadata,
+    sa.Column("invitation_id", sa.String(36), primary_key=True),
+    sa.Column("project_id", sa.String(36), nullable=False, index=True),
+    sa.Column("user_id", sa.String(64), nullable=False, index=True),
+    sa.Column("username", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("invited_by_username", sa.String(100), nullable=False),
+    sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
 )
 
 releases = sa.Table(

@@ -43,6 +43,8 @@ class Dependencies:
     reauth_minutes: int = 30
     # Archive bomb limits and the RECORD mismatch policy (GATEHOUSE_ARCHIVE_*, GATEHOUSE_RECORD_MISMATCH).
     archive_limits: ArchiveLimits = ArchiveLimits()
+    # GATEHOUSE_INVITATION_DAYS: how long a role invitation can be accepted.
+    invitation_days: int = 7
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:
@@ -57,6 +59,7 @@ def _distribution_file(row) -> uploads_pb2.DistributionFile:
         path=row.path, sha256=row.sha256, requires_python=row.requires_python,
         yanked=row.yanked, yanked_reason=row.yanked_reason, size=row.size,
         upload_time_us=row.upload_time_us, metadata_sha256=row.metadata_sha256,
+        blake2_256=row.blake2_256,
     )
 
 

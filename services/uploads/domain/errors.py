@@ -181,3 +181,33 @@ class RoleAlreadyHeld(UploadsError):
     """The user already has a role on the project: HTTP 409."""
 
     code = "role_exists"
+
+
+class InvitationExists(UploadsError):
+    """The user already has a pending invitation to the project: HTTP 409."""
+
+    code = "invitation_exists"
+
+
+class InvitationNotFound(UploadsError):
+    """No pending invitation with that id for this caller (answered alike for others' invitations)."""
+
+    code = "invitation_not_found"
+
+
+class InvitationExpired(UploadsError):
+    """The invitation is past its expiry and can no longer be accepted."""
+
+    code = "invitation_expired"
+
+
+class RoleNotFound(UploadsError):
+    """The user has no role on the project."""
+
+    code = "role_not_found"
+
+
+class LastOwner(UploadsError):
+    """The change would leave the project without an Owner."""
+
+    code = "last_owner"

@@ -38,6 +38,19 @@ class Uploader:
 
 
 @dataclass(frozen=True)
+class PendingInvitation:
+    """An invitation nobody has answered or revoked yet (it may have expired)."""
+
+    invitation_id: str
+    user_id: str
+    username: str
+    role: str
+    invited_by_username: str
+    created_at_us: int
+    expires_at_us: int
+
+
+@dataclass(frozen=True)
 class ProjectState:
     """A project as folded from its stream."""
 
@@ -48,6 +61,8 @@ class ProjectState:
     releases: Mapping[str, str] = field(default_factory=dict)  # release_key -> version
     policies: frozenset[str] = frozenset()  # the names of the policies turned on
     release_tokens: Mapping[str, str] = field(default_factory=dict)  # release_key -> creating token id
+    usernames: Mapping[str, str] = field(default_factory=dict)  # user_id -> username of collaborators
+    invitations: Mapping[str, PendingInvitation] = field(default_factory=dict)  # by invitation id
     version: int = 0
 
     def owners(self) -> list[str]:
@@ -87,8 +102,10 @@ def _apply(state: ProjectState, event) -> ProjectState:
     if isinstance(event, events.ProjectCreated):
         return replace(state, project_id=event.project_id, name=event.name,
                        normalized_name=event.normalized_name)
-    if isinstance(event, events.RoleAdded):
-        return replace(state, roles={**state.roles, event.user_id: event.role})
+    if isinstance(event, (events.RoleAdded, events.RoleChanged, events.RoleRemoved,
+                          events.RoleInvitationCreated, events.RoleInvitationDeclined,
+                          events.RoleInvitationRevoked)):
+        return _apply_role_event(state, event)
     if isinstance(event, events.ReleaseCreated):
         key = release_key(event.version)
         return replace(state, releases={**state.releases, key: event.version},
@@ -97,6 +114,27 @@ def _apply(state: ProjectState, event) -> ProjectState:
         changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
         return replace(state, policies=frozenset(changed))
     return state
+
+
+def _without_invitations_of(state: ProjectState, user_id: str) -> dict:
+    return {key: pending for key, pending in state.invitations.items() if pending.user_id != user_id}
+
+
+def _apply_role_event(state: ProjectState, event) -> ProjectState:
+    if isinstance(event, (events.RoleAdded, events.RoleChanged)):
+        return replace(state, roles={**state.roles, event.user_id: event.role},
+                       usernames={**state.usernames, event.user_id: event.username},
+                       invitations=_without_invitations_of(state, event.user_id))
+    if isinstance(event, events.RoleRemoved):
+        return replace(state, roles={k: v for k, v in state.roles.items() if k != event.user_id},
+                       usernames={k: v for k, v in state.usernames.items() if k != event.user_id})
+    if isinstance(event, events.RoleInvitationCreated):
+        # A new invitation replaces the user's earlier (expired) one.
+        pending = PendingInvitation(event.invitation_id, event.user_id, event.username, event.role,
+                                    event.invited_by_username, 0, event.expires_at_us)
+        return replace(state, invitations={**_without_invitations_of(state, event.user_id),
+                                           event.invitation_id: pending})
+    return replace(state, invitations={k: v for k, v in state.invitations.items() if k != event.invitation_id})
 
 
 def fold(history: list) -> ProjectState | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
-from services.uploads.application import handlers, policies, roles, upload
+from services.uploads.application import collaborators, handlers, policies, roles, upload
 from services.uploads.domain import errors
 
 # The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
@@ -18,6 +18,11 @@ STATUS_OF_ERROR = {
     errors.FileNotFound: grpc.StatusCode.NOT_FOUND,
     errors.TokensUnavailable: grpc.StatusCode.UNAVAILABLE,
     errors.RoleAlreadyHeld: grpc.StatusCode.ALREADY_EXISTS,
+    errors.InvitationExists: grpc.StatusCode.ALREADY_EXISTS,
+    errors.InvitationNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.RoleNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.InvitationExpired: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.LastOwner: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 
@@ -70,3 +75,38 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
         project's policies refuse, ALREADY_EXISTS for a user with a role, INVALID_ARGUMENT for a
         role other than Owner or Maintainer."""
         return await roles.add_role(self._deps, request)
+
+    async def ListCollaborators(self, request, context):
+        """The project's collaborators (and, for Owners, pending invitations); NOT_FOUND for no
+        project, PERMISSION_DENIED for anyone but a collaborator or an operator."""
+        return await collaborators.list_collaborators(self._deps, request)
+
+    async def InviteCollaborator(self, request, context):
+        """An Owner invites a user; PERMISSION_DENIED for a non-Owner or a login the policies
+        refuse, ALREADY_EXISTS for a role or a pending invitation, INVALID_ARGUMENT for the role."""
+        return await roles.invite(self._deps, request)
+
+    async def RevokeInvitation(self, request, context):
+        """An Owner revokes a pending invitation; NOT_FOUND when there is none."""
+        return await roles.revoke(self._deps, request)
+
+    async def AcceptInvitation(self, request, context):
+        """The invitee accepts; NOT_FOUND unless the caller's invitation is pending,
+        FAILED_PRECONDITION once it expired."""
+        return await roles.accept(self._deps, request)
+
+    async def DeclineInvitation(self, request, context):
+        """The invitee declines; NOT_FOUND unless the caller's invitation is pending."""
+        return await roles.decline(self._deps, request)
+
+    async def ChangeRole(self, request, context):
+        """An Owner changes a role; FAILED_PRECONDITION for the last Owner, NOT_FOUND for no role."""
+        return await roles.change_role(self._deps, request)
+
+    async def RemoveRole(self, request, context):
+        """An Owner removes a collaborator, or one leaves; FAILED_PRECONDITION for the last Owner."""
+        return await roles.remove_role(self._deps, request)
+
+    async def ListMyProjects(self, request, context):
+        """The caller's projects with their role, and their pending invitations."""
+        return await collaborators.list_my_projects(self._deps, request)

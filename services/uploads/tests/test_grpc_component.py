@@ -6,6 +6,7 @@ import hashlib
 import grpc
 import pytest
 
+from gatehouse.common.v1 import common_pb2
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY, ErrorInterceptor
 from gatehouse.tokens.v1 import tokens_pb2, tokens_pb2_grpc
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
@@ -82,3 +83,19 @@ async def test_refusals_carry_a_status_a_sentence_and_a_code(uploads_stub):
         read = uploads_stub.ReadFile(uploads_pb2.ReadFileRequest(path="../uploads.db"))
         [message async for message in read]
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_collaborator_refusals_map_to_their_statuses(uploads_stub):
+    content = wheel_bytes(name="demo-pkg", version="0.1")
+    fields = form_fields(name="demo-pkg", version="0.1", content=content)
+    await uploads_stub.Upload(stream(requests_for(header(fields, WHEEL_NAME, token="gatehouse-good"), content)))
+    alice = common_pb2.Principal(user_id="u-1", username="alice")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await uploads_stub.RemoveRole(uploads_pb2.RemoveRoleRequest(principal=alice, project="demo-pkg", username="alice"))
+    assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert (ERROR_CODE_KEY, "last_owner") in tuple(caught.value.trailing_metadata())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await uploads_stub.AcceptInvitation(uploads_pb2.AcceptInvitationRequest(principal=alice, invitation_id="nope"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+    listed = await uploads_stub.ListCollaborators(uploads_pb2.ListCollaboratorsRequest(principal=alice, project="demo-pkg"))
+    assert [(c.username, c.role) for c in listed.collaborators] == [("alice", "Owner")]
