@@ -29,6 +29,7 @@ from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
 from services.uploads.adapters.storage import IncomingFile
 from services.uploads.application.handlers import Dependencies
+from services.uploads.application.receiving import OffLoopWriter
 from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
@@ -203,15 +204,21 @@ async def _accept(
 async def receive(
     deps: Dependencies, form: UploadForm, stream, incoming: IncomingFile
 ) -> tuple[Digests, int]:
-    """Step 4: writes the chunks to `incoming`, hashing and counting as they come.
-    Raises FileTooLarge (at the first chunk past the limit), EmptyFile or DigestMismatch."""
+    """Step 4: writes the chunks to `incoming`, hashing and counting as they come (hashing and
+    writing in a worker thread, see OffLoopWriter). Raises FileTooLarge (at the first chunk
+    past the limit), EmptyFile or DigestMismatch."""
     meter = ContentMeter(deps.max_file_size, form.name)
-    async for request in stream:
-        if request.WhichOneof("part") != "chunk":
-            raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
-        meter.add(request.chunk)
-        incoming.write(request.chunk)
-    incoming.finish()
+    writer = OffLoopWriter(meter, incoming)
+    try:
+        async for request in stream:
+            if request.WhichOneof("part") != "chunk":
+                raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
+            meter.count(len(request.chunk))
+            await writer.add(request.chunk)
+        await writer.finish()
+    except BaseException:
+        await writer.abandon()
+        raise
     check_not_empty(meter.size)
     digests = meter.digests()
     check_digests(form.digests, digests)
