@@ -71,12 +71,12 @@ def local_check(path: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def uploader_token(instance: Gatehouse) -> str:
+def uploader_token(instance: Gatehouse, username: str = "large") -> str:
     """A user-wide token of a new user with TOTP enrolled (uploads require a second factor)."""
-    user = Maintainer(instance, "large", "large@example.org", "large-uploads-long-bench-passphrase")
+    user = Maintainer(instance, username, f"{username}@example.org", f"{username}-uploads-long-bench-passphrase")
     user.create_with_cli()
     user.log_in()
-    return user.create_token("bench-large")["token"]
+    return user.create_token(f"bench-{username}")["token"]
 
 
 async def _upload(url: str, token: str, path: Path, version: str) -> tuple[int, str]:
