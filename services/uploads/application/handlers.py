@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
@@ -14,6 +14,7 @@ from services.uploads.adapters import repository
 from services.uploads.adapters.storage import FileStore
 from services.uploads.adapters.second_factors import SecondFactors
 from services.uploads.adapters.tokens_client import TokenVerifier
+from services.uploads.application.project_states import ProjectStates
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.errors import FileNotFound, ProjectNotFound
 from services.uploads.domain.model import OWNER, UPLOAD_ROLES
@@ -40,6 +41,8 @@ class Dependencies:
     require_2fa: bool = False
     # GATEHOUSE_REAUTH_MINUTES: how recent a login must be to weaken a project policy.
     reauth_minutes: int = 30
+    # Folded project states kept between uploads (read models of this process, not shared).
+    project_states: ProjectStates = field(default_factory=ProjectStates)
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

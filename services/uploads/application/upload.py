@@ -104,15 +104,15 @@ async def read_header(
     return first.header
 
 
-async def _project_state(unit, name: str) -> model.ProjectState | None:
+async def _project_state(deps: Dependencies, unit, name: str) -> model.ProjectState | None:
     row = await repository.find_project(unit.connection, normalize(name))
-    return model.fold(await unit.load(model.stream_of(row.project_id))) if row else None
+    return await deps.project_states.current(unit, model.stream_of(row.project_id)) if row else None
 
 
 async def load_project(deps: Dependencies, name: str) -> model.ProjectState | None:
     """The project named `name` (any spelling that normalizes alike), or None."""
     async with deps.units() as unit:
-        return await _project_state(unit, name)
+        return await _project_state(deps, unit, name)
 
 
 async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> model.Uploader:
@@ -258,7 +258,7 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     """Step 6: re-decides on fresh state (it may have changed while the bytes streamed in),
     then records the events and updates the read models in this unit's transaction."""
     form = submission.form
-    state = await _project_state(unit, form.name)
+    state = await _project_state(deps, unit, form.name)
     model.authorize(state, form.name, submission.uploader, form.version)
     if state is not None:  # a policy turned on while the bytes streamed in still counts
         policies.check_scoped_token(state, submission.uploader)
