@@ -48,7 +48,11 @@ class Outcome:
     seconds: float
     latencies: list[float] = field(default_factory=list)  # ms, successful uploads
     errors: list[str] = field(default_factory=list)
-    cpu_seconds: float = 0.0
+    cpu_by_process: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu_by_process.values())
 
     @property
     def per_second(self) -> float:
@@ -85,9 +89,10 @@ async def load(server: str, url: str, auth: dict, seconds: float, clients: int, 
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=120)) as session:
         tasks = [asyncio.create_task(_client(session, url, auth, index, window, outcome)) for index in range(clients)]
         await asyncio.sleep(max(0.0, window[0] - time.monotonic()))
-        cpu_before = total_cpu_seconds(pids)
+        cpu_before = {name: total_cpu_seconds({name: pid}) for name, pid in pids.items()}
         await asyncio.sleep(max(0.0, window[1] - time.monotonic()))
-        outcome.cpu_seconds = total_cpu_seconds(pids) - cpu_before
+        outcome.cpu_by_process = {name: total_cpu_seconds({name: pid}) - cpu_before[name]
+                                  for name, pid in pids.items()}
         await asyncio.gather(*tasks)
     return outcome
 
@@ -122,15 +127,21 @@ def table(outcomes: list[Outcome], clients: int) -> None:
         cpu = outcome.cpu_seconds * 1000 / max(1, len(outcome.latencies))
         print(f"| {outcome.server:<13} | {outcome.per_second:9.1f} | {percentile(latencies, .5):7.1f} "
               f"| {percentile(latencies, .99):7.1f} | {len(outcome.errors):6d} | {cpu:20.1f} |")
+    ours = outcomes[0]
+    per_upload = {name: cpu * 1000 / max(1, len(ours.latencies)) for name, cpu in ours.cpu_by_process.items()}
+    print("Gatehouse CPU ms per upload by process: " + ", ".join(
+        f"{name} {ms:.1f}" for name, ms in sorted(per_upload.items(), key=lambda item: -item[1]) if ms >= 0.05))
+    print(f"Gatehouse gateway+uploads CPU per upload: {per_upload.get('gateway', 0) + per_upload.get('uploads', 0):.1f} ms")
     for outcome in outcomes:
         if outcome.errors:
             print(f"first error from {outcome.server}: {outcome.errors[0]}")
-    ours, others = outcomes[0], outcomes[1:]
+    others = outcomes[1:]
     ahead = all(ours.per_second > other.per_second for other in others)
     print(f"target: Gatehouse ahead of both -> {'met' if ahead else 'NOT met'}")
     record("upload_peers", [
         row(f"10 KB uploads/s, {clients} clients: {o.server}", f"{o.per_second:.1f}/s "
-            f"(p50 {percentile(o.latencies or [0.0], .5):.0f} ms, {len(o.errors)} errors)",
+            f"(p50 {percentile(o.latencies or [0.0], .5):.0f} ms, {len(o.errors)} errors, "
+            f"{o.cpu_seconds * 1000 / max(1, len(o.latencies)):.1f} CPU-ms/upload)",
             "ahead of peers" if o is ours else "", ahead if o is ours else None)
         for o in outcomes])
 
