@@ -67,3 +67,12 @@ async def test_abandon_waits_for_the_batch_in_flight_and_drops_its_error():
     await feed(writer, meter, chunks(BATCH, BATCH))  # one batch handed to the threads
     await writer.abandon()
     assert incoming.data == bytearray()
+
+
+async def test_a_small_file_is_written_whole():
+    meter, incoming = ContentMeter(BATCH, "demo"), MemoryFile()
+    writer = OffLoopWriter(meter, incoming)
+    await feed(writer, meter, [b"abc", b"def"])
+    await writer.finish()
+    assert bytes(incoming.data) == b"abcdef" and incoming.finished
+    assert meter.digests().md5 == hashlib.md5(b"abcdef").hexdigest()
