@@ -15,14 +15,19 @@ def metadata_text(name: str, version: str) -> bytes:
     return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
 
 
+def _fixed_time(name: str) -> zipfile.ZipInfo:
+    # Not the current time: two calls must give the same bytes even across a 2-second boundary.
+    return zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+
+
 def wheel_bytes(name: str = "demo", version: str = "1.0", extra: bytes = b"") -> bytes:
     """A minimal wheel: a module and its dist-info/METADATA."""
     buffer = io.BytesIO()
     dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{name.replace('-', '_')}/__init__.py", b"VALUE = 1\n" + extra)
-        archive.writestr(f"{dist_info}/METADATA", metadata_text(name, version))
-        archive.writestr(f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\n")
+        archive.writestr(_fixed_time(f"{name.replace('-', '_')}/__init__.py"), b"VALUE = 1\n" + extra)
+        archive.writestr(_fixed_time(f"{dist_info}/METADATA"), metadata_text(name, version))
+        archive.writestr(_fixed_time(f"{dist_info}/WHEEL"), b"Wheel-Version: 1.0\n")
     return buffer.getvalue()
 
 
