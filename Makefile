@@ -50,11 +50,17 @@ test-integration: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
 
 clean:
-	rm -rf $(VENV) .tools var
+	rm -rf $(VENV) .tools var .bench-venv
 
 # Benchmarks print a table; they are not tests. The projection benchmark runs a second time on
 # PostgreSQL (a fresh database, dropped afterwards); BENCH_DATABASE_URL= skips that row.
+# Each benchmark also writes its headline figures under var/bench/; the run ends with one table
+# of them all (bench.summary). UPLOAD_BENCH_MB=500 tries the large upload at 500 MB (the limit
+# is raised for it); the peer comparison installs pypiserver and devpi-server into .bench-venv/.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/gh_bench
+UPLOAD_BENCH_MB ?= 50
+UPLOAD_PEERS_SECONDS ?= 10
+BENCH_SINCE := $(shell date +%s)
 bench: setup
 	$(PY) -m bench.event_latency 200
 	$(PY) -m bench.tokens_verification 5000
@@ -66,3 +72,6 @@ bench: setup
 	$(PY) -m bench.audit_lag 500 20
 	$(PY) -m bench.audit_lag 500 20 http
 	$(PY) -m bench.audit_query 1000000
+	$(PY) -m bench.upload_large --size-mb $(UPLOAD_BENCH_MB)
+	$(PY) -m bench.upload_peers $(UPLOAD_PEERS_SECONDS) 8
+	$(PY) -m bench.summary --since $(BENCH_SINCE)

@@ -23,6 +23,7 @@ import grpc
 import requests
 
 from bench.audit_events import Publisher, drop_database, failed_logins, sessions_ended_of
+from bench.results import record, row
 from gatehouse.audit.v1 import audit_pb2, audit_pb2_grpc
 from gatehouse.common.v1 import common_pb2
 from tests.integration.harness import NatsServer
@@ -171,7 +172,11 @@ def main() -> None:
     expected = rate * seconds
     if not lags:
         print(f"| audit lag at {rate}/s ({via}) | 0/{expected} seen |")
+        record(f"audit_lag_{via}", [row(f"audit lag at {rate}/s ({via})", f"0/{expected} seen")])
         return
+    record(f"audit_lag_{via}", [row(f"audit end-to-end lag at {rate}/s ({via}), p50 / p99",
+                                    f"{percentile(lags, .5) * 1000:.0f} / {percentile(lags, .99) * 1000:.0f} ms "
+                                    f"({len(lags)}/{expected} seen)")])
     print(f"| audit lag at {rate}/s ({via}) | {len(lags)}/{expected} seen | p50 {percentile(lags, .5) * 1000:.0f} ms "
           f"| p99 {percentile(lags, .99) * 1000:.0f} ms | max {max(lags) * 1000:.0f} ms |")
 

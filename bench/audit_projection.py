@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench.audit_events import Publisher, drop_database, user_logins
+from bench.results import record, row
 from gatehouse.embedded_nats import free_port
 from gatehouse.eventstore.database import create_engine, ensure_database, migrate
 from gatehouse.messaging.jetstream import connect
@@ -81,6 +82,8 @@ def main() -> None:
     # loaded machine it tells what one free core would do, where wall-clock time cannot.
     print(f"| audit projection ({backend}, batch {batch}) | {count} events | {elapsed:.2f} s | "
           f"{count / elapsed:,.0f} events/s | projector CPU {cpu:.2f} s = {count / cpu:,.0f} events/CPU-s |")
+    record(f"audit_projection_{backend}", [row(f"audit projection ({backend})",
+                                               f"{count / elapsed:,.0f} events/s ({count / cpu:,.0f}/CPU-s)")])
 
 
 if __name__ == "__main__":

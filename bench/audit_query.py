@@ -19,6 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench.audit_events import drop_database
+from bench.results import record, row
 from gatehouse.audit.v1 import audit_pb2
 from gatehouse.common.v1 import common_pb2
 from gatehouse.eventstore.database import create_engine, migrate
@@ -104,9 +105,12 @@ async def measure(url: str, runs: int = 200) -> None:
             caller=common_pb2.Principal(user_id="u7", username="user7"), filter=audit_pb2.EventFilter(project="project7")),
         "IP, first page": audit_pb2.QueryEventsRequest(caller=OPERATOR, filter=audit_pb2.EventFilter(ip_address="192.0.2.7")),
     }
+    rows = []
     for name, request in cases.items():
         timings = await _time(deps, request, runs)
         print(f"| {name} | p50 {_p(timings, .5):.1f} ms | p99 {_p(timings, .99):.1f} ms |")
+        rows.append(row(f"audit query, {name}", f"p50 {_p(timings, .5):.1f} ms"))
+    record("audit_query", rows[:2])
     await engine.dispose()
 
 

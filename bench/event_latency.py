@@ -16,6 +16,7 @@ from pathlib import Path
 
 import grpc
 
+from bench.results import record, row
 from gatehouse.audit.v1 import audit_pb2, audit_pb2_grpc
 from gatehouse.common.v1 import common_pb2
 from tests.integration.flow import Maintainer
@@ -69,6 +70,8 @@ def main() -> None:
                          ("p99", percentile(milliseconds, 0.99)), ("max", max(milliseconds)),
                          ("mean", statistics.fmean(milliseconds))):
         print(f"| {label:<8} | {value:>8.1f} |")
+    record("event_latency", [row("event append -> audit log, p50 / p99",
+                                 f"{percentile(milliseconds, .5):.1f} / {percentile(milliseconds, .99):.1f} ms")])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from pathlib import Path
 import grpc
 
 from bench.event_latency import percentile
+from bench.results import record, row
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2, identity_pb2_grpc
 from tests.integration.flow import Maintainer
@@ -107,6 +108,8 @@ def main() -> None:
         ("p50 ms", f"{percentile(latencies, 0.5):.1f}"), ("p99 ms", f"{percentile(latencies, 0.99):.1f}"),
         ("max ms", f"{max(latencies):.1f}"), ("mean ms", f"{statistics.fmean(latencies):.1f}")])
     refusal_ms = [s * 1000 for s in refusals] or [0.0]
+    record("login_latency", [row("login (password + TOTP) p50 / p99",
+                                 f"{percentile(latencies, 0.5):.1f} / {percentile(latencies, 0.99):.1f} ms")])
     table("1,000 wrong TOTP codes from one address (20 users, default limits)", [
         ("checked (401)", str(statuses[401])), ("refused unchecked (429)", str(statuses[429])),
         ("other statuses", str(sum(v for k, v in statuses.items() if k not in (401, 429)))),

@@ -21,6 +21,7 @@ import requests
 
 from bench.event_latency import percentile
 from bench.login_latency import create_users, password_step, table
+from bench.results import record, row
 from tests.integration.harness import Gatehouse, drop_postgres_databases, postgres_base_url
 from tests.integration.flow import Maintainer
 
@@ -81,6 +82,11 @@ def main() -> None:
         ("wall time s", f"{wall:.2f}"), ("attempts per second", f"{attempts / wall:.0f}"),
         ("latency p50 ms", f"{percentile(milliseconds, 0.5):.1f}"),
         ("latency p99 ms", f"{percentile(milliseconds, 0.99):.1f}")])
+    record(f"mfa_rate_limit_{backend}", [
+        row(f"wrong TOTP burst ({backend}): checked of {attempts}", str(checked), f"<= {ADDRESS_LIMIT}",
+            checked <= ADDRESS_LIMIT),
+        row(f"wrong TOTP burst ({backend}): latency p50 / p99",
+            f"{percentile(milliseconds, 0.5):.1f} / {percentile(milliseconds, 0.99):.1f} ms")])
     if checked > ADDRESS_LIMIT:
         sys.exit(1)
 

@@ -49,11 +49,11 @@ class EventStore:
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.events, self.outbox, self.processed = add_event_store_tables(self.metadata)
 
-    async def load(self, connection: AsyncConnection, stream: str) -> list[Message]:
-        """The decoded events of `stream`, oldest first."""
+    async def load(self, connection: AsyncConnection, stream: str, after_version: int = 0) -> list[Message]:
+        """The decoded events of `stream` after version `after_version` (all by default), oldest first."""
         rows = await connection.execute(
             sa.select(self.events.c.type, self.events.c.payload)
-            .where(self.events.c.stream == stream)
+            .where(self.events.c.stream == stream, self.events.c.version > after_version)
             .order_by(self.events.c.version)
         )
         return [registry.decode(row.type, row.payload) for row in rows]

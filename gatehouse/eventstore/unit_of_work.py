@@ -28,7 +28,7 @@ class UnitOfWork(Protocol):
         subjects: envelope_pb2.Subjects,
     ) -> list[envelope_pb2.EventEnvelope]: ...
 
-    async def load(self, stream: str) -> list[Message]: ...
+    async def load(self, stream: str, after_version: int = 0) -> list[Message]: ...
 
 
 class SqlUnitOfWork:
@@ -57,9 +57,9 @@ class SqlUnitOfWork:
             self.connection, stream, expected_version, events, actor, subjects
         )
 
-    async def load(self, stream: str) -> list[Message]:
-        """The events of `stream` as this transaction sees them."""
-        return await self._store.load(self.connection, stream)
+    async def load(self, stream: str, after_version: int = 0) -> list[Message]:
+        """The events of `stream` after `after_version` (all by default) as this transaction sees them."""
+        return await self._store.load(self.connection, stream, after_version)
 
     async def commit(self) -> None:
         """Commits; the relay is told so that new events are published at once."""

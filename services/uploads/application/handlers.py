@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
@@ -15,6 +15,7 @@ from services.uploads.adapters.archives.limits import ArchiveLimits
 from services.uploads.adapters.storage import FileStore
 from services.uploads.adapters.second_factors import SecondFactors
 from services.uploads.adapters.tokens_client import TokenVerifier
+from services.uploads.application.project_states import ProjectStates
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.errors import FileNotFound, ProjectNotFound
 from services.uploads.domain.model import OWNER, UPLOAD_ROLES
@@ -45,6 +46,8 @@ class Dependencies:
     archive_limits: ArchiveLimits = ArchiveLimits()
     # GATEHOUSE_INVITATION_DAYS: how long a role invitation can be accepted.
     invitation_days: int = 7
+    # Folded project states kept between uploads (read models of this process, not shared).
+    project_states: ProjectStates = field(default_factory=ProjectStates)
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

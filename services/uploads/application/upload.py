@@ -29,6 +29,7 @@ from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
 from services.uploads.adapters.storage import IncomingFile
 from services.uploads.application.handlers import Dependencies
+from services.uploads.application.receiving import OffLoopWriter
 from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
@@ -103,15 +104,15 @@ async def read_header(
     return first.header
 
 
-async def _project_state(unit, name: str) -> model.ProjectState | None:
+async def _project_state(deps: Dependencies, unit, name: str) -> model.ProjectState | None:
     row = await repository.find_project(unit.connection, normalize(name))
-    return model.fold(await unit.load(model.stream_of(row.project_id))) if row else None
+    return await deps.project_states.current(unit, model.stream_of(row.project_id)) if row else None
 
 
 async def load_project(deps: Dependencies, name: str) -> model.ProjectState | None:
     """The project named `name` (any spelling that normalizes alike), or None."""
     async with deps.units() as unit:
-        return await _project_state(unit, name)
+        return await _project_state(deps, unit, name)
 
 
 async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> model.Uploader:
@@ -215,15 +216,21 @@ async def inspect_archive(deps: Dependencies, submission: Submission, incoming: 
 async def receive(
     deps: Dependencies, form: UploadForm, stream, incoming: IncomingFile
 ) -> tuple[Digests, int]:
-    """Step 4: writes the chunks to `incoming`, hashing and counting as they come.
-    Raises FileTooLarge (at the first chunk past the limit), EmptyFile or DigestMismatch."""
+    """Step 4: writes the chunks to `incoming`, hashing and counting as they come (hashing and
+    writing in a worker thread, see OffLoopWriter). Raises FileTooLarge (at the first chunk
+    past the limit), EmptyFile or DigestMismatch."""
     meter = ContentMeter(deps.max_file_size, form.name)
-    async for request in stream:
-        if request.WhichOneof("part") != "chunk":
-            raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
-        meter.add(request.chunk)
-        incoming.write(request.chunk)
-    incoming.finish()
+    writer = OffLoopWriter(meter, incoming)
+    try:
+        async for request in stream:
+            if request.WhichOneof("part") != "chunk":
+                raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
+            meter.count(len(request.chunk))
+            await writer.add(request.chunk)
+        await writer.finish()
+    except BaseException:
+        await writer.abandon()
+        raise
     check_not_empty(meter.size)
     digests = meter.digests()
     check_digests(form.digests, digests)
@@ -263,7 +270,7 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     """Step 6: re-decides on fresh state (it may have changed while the bytes streamed in),
     then records the events and updates the read models in this unit's transaction."""
     form = submission.form
-    state = await _project_state(unit, form.name)
+    state = await _project_state(deps, unit, form.name)
     model.authorize(state, form.name, submission.uploader, form.version)
     if state is not None:  # a policy turned on while the bytes streamed in still counts
         policies.check_scoped_token(state, submission.uploader)

@@ -42,14 +42,24 @@ class ContentMeter:
 
     def add(self, chunk: bytes) -> None:
         """Accounts for `chunk`. Raises FileTooLarge as soon as the total passes the limit."""
-        self.size += len(chunk)
+        self.count(len(chunk))
+        self.update(chunk)
+
+    def count(self, size: int) -> None:
+        """Counts `size` more bytes, without hashing them yet (see `update`).
+        Raises FileTooLarge as soon as the total passes the limit."""
+        self.size += size
         if self.size > self._limit:
             raise FileTooLarge(
                 f"File too large. Limit for project '{self._project_name}' is "
                 f"{describe_limit(self._limit)}."
             )
+
+    def update(self, data: bytes) -> None:
+        """Hashes bytes already counted. hashlib releases the GIL for large buffers, so this may
+        run in a worker thread while the next bytes stream in."""
         for digest in self._hashes:
-            digest.update(chunk)
+            digest.update(data)
 
     def digests(self) -> Digests:
         """The digests of everything added so far."""
