@@ -35,7 +35,8 @@ from services.uploads.domain.errors import (
     FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
 )
 from services.uploads.domain.filenames import Distribution, check_filename
-from services.uploads.domain.form import UploadForm, parse_form
+from services.uploads.domain.form import UploadForm, clean_fields, parse_form
+from services.uploads.domain.metadata import check_form_metadata
 from services.uploads.domain.names import normalize
 
 log = structlog.get_logger(__name__)
@@ -69,7 +70,8 @@ async def upload(
 ) -> uploads_pb2.UploadResponse:
     """Validates, stores and records one uploaded distribution.
 
-    Raises InvalidForm, InvalidFilename, InvalidProjectName, ProhibitedProjectName (steps 1-3),
+    Raises InvalidForm, InvalidMetadata, InvalidFilename, InvalidProjectName,
+    ProhibitedProjectName (steps 1-3),
     NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
     VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile,
     DigestMismatch, InvalidDistribution (step 4) or FileAlreadyExists (step 5).
@@ -77,7 +79,9 @@ async def upload(
     stream = aiter(requests)
     header = await read_header(stream)
     with structlog.contextvars.bound_contextvars(request_id=header.context.request_id):
-        form = parse_form(((field.name, field.values) for field in header.fields), header.file_fields)
+        raw_fields = [(field.name, list(field.values)) for field in header.fields]
+        form = parse_form(raw_fields, header.file_fields)
+        check_form_metadata(clean_fields(raw_fields))
         distribution = check_filename(header.filename, form)
         state = await load_project(deps, form.name)
         uploader = await authenticate(deps, header, form, state)

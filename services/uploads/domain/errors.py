@@ -181,3 +181,9 @@ class RoleAlreadyHeld(UploadsError):
     """The user already has a role on the project: HTTP 409."""
 
     code = "role_exists"
+
+
+class InvalidMetadata(InvalidUpload):
+    """The core metadata (form fields or a wheel's METADATA) breaks a core-metadata or index rule."""
+
+    code = "invalid_metadata"
