@@ -16,6 +16,7 @@ from services.uploads.adapters.second_factors import SecondFactors
 from services.uploads.adapters.tokens_client import TokenVerifier
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.errors import FileNotFound, ProjectNotFound
+from services.uploads.domain.limits import UploadRules
 from services.uploads.domain.model import OWNER, UPLOAD_ROLES
 from services.uploads.domain.names import normalize
 
@@ -40,6 +41,8 @@ class Dependencies:
     require_2fa: bool = False
     # GATEHOUSE_REAUTH_MINUTES: how recent a login must be to weaken a project policy.
     reauth_minutes: int = 30
+    # Project and file rules: size quota, prohibited names, creation rate, release window.
+    rules: UploadRules = UploadRules()
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

@@ -28,14 +28,16 @@ from gatehouse.tokens.v1 import tokens_pb2
 from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
 from services.uploads.adapters.storage import IncomingFile
+from services.uploads.application import upload_rules
 from services.uploads.application.handlers import Dependencies
 from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
-    FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
+    FileAlreadyExists, FilenameReused, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
 )
 from services.uploads.domain.filenames import Distribution, check_filename
 from services.uploads.domain.form import UploadForm, clean_fields, parse_form
+from services.uploads.domain.limits import SizeQuota
 from services.uploads.domain.metadata import check_form_metadata
 from services.uploads.domain.names import normalize
 
@@ -73,8 +75,10 @@ async def upload(
     Raises InvalidForm, InvalidMetadata, InvalidFilename, InvalidProjectName,
     ProhibitedProjectName (steps 1-3),
     NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
-    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile,
-    DigestMismatch, InvalidDistribution (step 4) or FileAlreadyExists (step 5).
+    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable, ProjectNameTooSimilar,
+    ProjectCreationRateLimited, SdistAlreadyExists, ReleaseClosed (step 3), FileTooLarge,
+    ProjectTooLarge, EmptyFile, DigestMismatch, InvalidDistribution (step 4) or
+    FileAlreadyExists, FilenameReused (step 5).
     """
     stream = aiter(requests)
     header = await read_header(stream)
@@ -191,8 +195,11 @@ async def _accept(
     form, filename = submission.form, submission.distribution.filename
     model.authorize(state, form.name, submission.uploader, form.version)
     await require_project_policies(deps, state, submission.uploader)
+    async with deps.units() as unit:
+        await upload_rules.check_project_rules(unit.connection, deps, state, submission)
+        quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
-        digests, size = await receive(deps, form, stream, incoming)
+        digests, size = await receive(quota, form, stream, incoming)
         metadata = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution)
         async with deps.units() as unit:
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
@@ -205,14 +212,16 @@ async def _accept(
 
 
 async def receive(
-    deps: Dependencies, form: UploadForm, stream, incoming: IncomingFile
+    quota: SizeQuota, form: UploadForm, stream, incoming: IncomingFile
 ) -> tuple[Digests, int]:
     """Step 4: writes the chunks to `incoming`, hashing and counting as they come.
-    Raises FileTooLarge (at the first chunk past the limit), EmptyFile or DigestMismatch."""
-    meter = ContentMeter(deps.max_file_size, form.name)
+    Raises FileTooLarge or ProjectTooLarge (at the first chunk past a limit), EmptyFile or
+    DigestMismatch."""
+    meter = ContentMeter(quota.file_limit, form.name)
     async for request in stream:
         if request.WhichOneof("part") != "chunk":
             raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
+        quota.check(meter.size + len(request.chunk))
         meter.add(request.chunk)
         incoming.write(request.chunk)
     incoming.finish()
@@ -224,13 +233,19 @@ async def receive(
 
 async def check_duplicates(connection, filename: str, digests: Digests, origin: str) -> bool:
     """Step 5: True for a byte-identical re-upload of `filename`. Raises FileAlreadyExists when
-    the name is taken by other content, or the content was already uploaded under another name."""
+    the name is taken by other content, or the content was already uploaded under another name;
+    FilenameReused when the name belonged to a file since deleted (names are never reused)."""
     same_name = await repository.file_named(connection, filename)
     if same_name is not None and hmac.compare_digest(same_name.sha256, digests.sha256):
         return True
     if same_name is not None or await repository.file_with_blake2(connection, digests.blake2_256):
         raise FileAlreadyExists(
             f"File already exists ('{filename}'). "
+            f"See {origin}/help/#file-name-reuse for more information."
+        )
+    if await repository.filename_used(connection, filename):
+        raise FilenameReused(
+            "This filename has already been used, use a different version. "
             f"See {origin}/help/#file-name-reuse for more information."
         )
     return False
@@ -259,6 +274,7 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     model.authorize(state, form.name, submission.uploader, form.version)
     if state is not None:  # a policy turned on while the bytes streamed in still counts
         policies.check_scoped_token(state, submission.uploader)
+    await upload_rules.check_project_rules(unit.connection, deps, state, submission)
     if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
         return _response("exists", submission, _name_of(state, form.name), command.digests)
     command = replace(command, project_id=state.project_id) if state else command

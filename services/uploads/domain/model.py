@@ -48,6 +48,9 @@ class ProjectState:
     releases: Mapping[str, str] = field(default_factory=dict)  # release_key -> version
     policies: frozenset[str] = frozenset()  # the names of the policies turned on
     release_tokens: Mapping[str, str] = field(default_factory=dict)  # release_key -> creating token id
+    # Size limits an operator set for this project (0: the index defaults).
+    max_file_size: int = 0
+    max_project_size: int = 0
     version: int = 0
 
     def owners(self) -> list[str]:

@@ -18,6 +18,7 @@ STATUS_OF_ERROR = {
     errors.FileNotFound: grpc.StatusCode.NOT_FOUND,
     errors.TokensUnavailable: grpc.StatusCode.UNAVAILABLE,
     errors.RoleAlreadyHeld: grpc.StatusCode.ALREADY_EXISTS,
+    errors.ProjectCreationRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -30,7 +31,8 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
     async def Upload(self, request_iterator, context):
         """Validates, stores and records one distribution: INVALID_ARGUMENT for a refused upload,
         UNAUTHENTICATED without a token, PERMISSION_DENIED when the token or role does not allow
-        it, UNAVAILABLE when the tokens service cannot be reached."""
+        it, RESOURCE_EXHAUSTED (retry-after trailer) when the uploader or their address created too
+        many projects in the last hour, UNAVAILABLE when the tokens service cannot be reached."""
         return await upload.upload(self._deps, request_iterator)
 
     async def ListProjects(self, request, context):
