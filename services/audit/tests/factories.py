@@ -121,6 +121,9 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "UserLocked": ("identity", alice_stream, identity_events.UserLocked(
             user_id=ALICE, reason="compromised account", sessions_ended=1), user_subject()),
         "UserUnlocked": ("identity", alice_stream, identity_events.UserUnlocked(user_id=ALICE), user_subject()),
+        "ProjectLimitsChanged": ("uploads", project_stream, upload_events.ProjectLimitsChanged(
+            project_id=PROJECT_ID, project_name="Demo", max_file_size=200 * 1024 ** 2,
+            max_project_size=20 * 1024 ** 3), envelope_pb2.Subjects(project="demo", project_id=PROJECT_ID)),
     }
 
 

@@ -234,3 +234,15 @@ class InvalidPlatformTag(InvalidFilename):
     """A wheel's platform tag is not one the index accepts."""
 
     code = "invalid_platform_tag"
+
+
+class NotAnOperator(Forbidden):
+    """Only an index operator may do this (change a project's size limits)."""
+
+    code = "not_an_operator"
+
+
+class InvalidLimit(UploadsError):
+    """A size limit that is not a number of bytes (negative): HTTP 400."""
+
+    code = "invalid_limit"

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gatehouse.events.v1 import uploads_pb2 as events
+
+from services.uploads.domain import model
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE, describe_limit
 from services.uploads.domain.errors import (
-    FileTooLarge, ProjectCreationRateLimited, ProjectTooLarge, ReleaseClosed, SdistAlreadyExists,
+    FileTooLarge, InvalidLimit, NotAnOperator, ProjectCreationRateLimited, ProjectTooLarge, ReleaseClosed, SdistAlreadyExists,
 )
 
 ONE_GIB = 1024 ** 3
@@ -105,3 +108,29 @@ def check_release_open(version: str, created_at_us: int | None, rules: UploadRul
             f"Release '{version}' was created more than {rules.release_open_days} days ago; "
             "new files can't be added to it. Upload a new version instead."
         )
+
+
+@dataclass(frozen=True)
+class SetLimits:
+    """Command: an operator sets a project's own size limits (None: unchanged; 0: the default)."""
+
+    max_file_size: int | None
+    max_project_size: int | None
+
+
+def change_limits(state: model.ProjectState, is_operator: bool, command: SetLimits) -> list:
+    """The ProjectLimitsChanged the command records (none when nothing changes).
+    Raises NotAnOperator for anyone but an operator, InvalidLimit for a negative size."""
+    if not is_operator:
+        raise NotAnOperator("Only an index operator can change a project's size limits.")
+    for value in (command.max_file_size, command.max_project_size):
+        if value is not None and value < 0:
+            raise InvalidLimit("A size limit is a number of bytes, 0 or more (0: the index default).")
+    file_size = state.max_file_size if command.max_file_size is None else command.max_file_size
+    project_size = state.max_project_size if command.max_project_size is None else command.max_project_size
+    if (file_size, project_size) == (state.max_file_size, state.max_project_size):
+        return []
+    return [events.ProjectLimitsChanged(
+        project_id=state.project_id, project_name=state.name, max_file_size=file_size,
+        max_project_size=project_size, previous_max_file_size=state.max_file_size,
+        previous_max_project_size=state.max_project_size)]

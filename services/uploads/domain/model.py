@@ -96,6 +96,8 @@ def _apply(state: ProjectState, event) -> ProjectState:
         key = release_key(event.version)
         return replace(state, releases={**state.releases, key: event.version},
                        release_tokens={**state.release_tokens, key: event.created_by_token_id})
+    if isinstance(event, events.ProjectLimitsChanged):
+        return replace(state, max_file_size=event.max_file_size, max_project_size=event.max_project_size)
     if isinstance(event, events.ProjectPolicyChanged):
         changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
         return replace(state, policies=frozenset(changed))

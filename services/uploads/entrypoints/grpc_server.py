@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
-from services.uploads.application import handlers, policies, roles, upload
+from services.uploads.application import handlers, policies, project_limits, roles, upload
 from services.uploads.domain import errors
 
 # The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
@@ -72,3 +72,8 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
         project's policies refuse, ALREADY_EXISTS for a user with a role, INVALID_ARGUMENT for a
         role other than Owner or Maintainer."""
         return await roles.add_role(self._deps, request)
+
+    async def SetProjectLimits(self, request, context):
+        """Sets a project's own size limits (operators only); PERMISSION_DENIED for anyone else,
+        NOT_FOUND for no project, INVALID_ARGUMENT for a negative size."""
+        return await project_limits.set_project_limits(self._deps, request)
