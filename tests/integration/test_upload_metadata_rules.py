@@ -81,7 +81,8 @@ def test_a_deprecated_classifier_is_refused_naming_its_replacement(alice, token,
                         build_wheel(tmp_path, "rules-deprecated", ["Natural Language :: Ukranian"]))
     assert done.returncode != 0
     # twine prints "HTTPError: 400 Bad Request from <url>" and then the reason phrase.
-    expected = (f"400 Bad Request from {alice.gatehouse.url}/legacy/ Invalid value for Classifier. Error: The classifier 'Natural Language :: Ukranian' has been "
+    expected = (f"400 Bad Request from {alice.gatehouse.url}/legacy/ Invalid value for Classifier. "
+                "Error: The classifier 'Natural Language :: Ukranian' has been "
                 "deprecated, use one of ['Natural Language :: Ukrainian'] instead.")
     assert expected in said(done), said(done)
 

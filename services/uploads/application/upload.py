@@ -33,7 +33,8 @@ from services.uploads.application.handlers import Dependencies
 from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
-    FileAlreadyExists, FilenameReused, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
+    FileAlreadyExists, FilenameReused, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired,
+    UploadsError,
 )
 from services.uploads.domain.filenames import Distribution, check_filename
 from services.uploads.domain.form import UploadForm, clean_fields, parse_form

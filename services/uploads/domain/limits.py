@@ -11,7 +11,8 @@ from gatehouse.events.v1 import uploads_pb2 as events
 from services.uploads.domain import model
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE, describe_limit
 from services.uploads.domain.errors import (
-    FileTooLarge, InvalidLimit, NotAnOperator, ProjectCreationRateLimited, ProjectTooLarge, ReleaseClosed, SdistAlreadyExists,
+    FileTooLarge, InvalidLimit, NotAnOperator, ProjectCreationRateLimited, ProjectTooLarge, ReleaseClosed,
+    SdistAlreadyExists,
 )
 
 ONE_GIB = 1024 ** 3
