@@ -86,7 +86,8 @@ async def upload(
     with structlog.contextvars.bound_contextvars(request_id=header.context.request_id):
         raw_fields = [(field.name, list(field.values)) for field in header.fields]
         form = parse_form(raw_fields, header.file_fields)
-        check_form_metadata(clean_fields(raw_fields))
+        # Rendering a long reStructuredText description takes CPU time: off the event loop.
+        await asyncio.to_thread(check_form_metadata, clean_fields(raw_fields))
         distribution = check_filename(header.filename, form)
         state = await load_project(deps, form.name)
         uploader = await authenticate(deps, header, form, state)
