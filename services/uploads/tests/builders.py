@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import tarfile
@@ -9,6 +10,9 @@ import zipfile
 
 from gatehouse.common.v1 import common_pb2
 from gatehouse.uploads.v1 import uploads_pb2
+
+
+FIXED_TIME = (2024, 1, 1, 0, 0, 0)
 
 
 def metadata_text(name: str, version: str) -> bytes:
@@ -20,16 +24,19 @@ def wheel_bytes(name: str = "demo", version: str = "1.0", extra: bytes = b"") ->
     buffer = io.BytesIO()
     dist_info = f"{name.replace('-', '_')}-{version}.dist-info"
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(f"{name.replace('-', '_')}/__init__.py", b"VALUE = 1\n" + extra)
-        archive.writestr(f"{dist_info}/METADATA", metadata_text(name, version))
-        archive.writestr(f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\n")
+        # A fixed time, so two builds of one wheel are the same bytes even across a clock second.
+        for member, content in ((f"{name.replace('-', '_')}/__init__.py", b"VALUE = 1\n" + extra),
+                                (f"{dist_info}/METADATA", metadata_text(name, version)),
+                                (f"{dist_info}/WHEEL", b"Wheel-Version: 1.0\n")):
+            archive.writestr(zipfile.ZipInfo(member, date_time=FIXED_TIME), content)
     return buffer.getvalue()
 
 
 def sdist_bytes(stem: str = "demo-1.0", pkg_info: bool = True) -> bytes:
     """A minimal gzip tar sdist whose top directory is `stem`."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with gzip.GzipFile(fileobj=buffer, mode="wb", mtime=0) as compressed, \
+            tarfile.open(fileobj=compressed, mode="w") as archive:
         members = {f"{stem}/setup.py": b"# nothing\n"}
         if pkg_info:
             members[f"{stem}/PKG-INFO"] = b"Metadata-Version: 2.1\nName: demo\n"
