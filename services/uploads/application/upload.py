@@ -279,6 +279,8 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     await upload_rules.check_project_rules(unit.connection, deps, state, submission)
     if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
         return _response("exists", submission, _name_of(state, form.name), command.digests)
+    # Concurrent uploads to one project may each have fitted its size quota alone.
+    (await upload_rules.size_quota(unit.connection, deps, state, form.name)).check(command.size)
     command = replace(command, project_id=state.project_id) if state else command
     new_events = model.upload_events(state, command, submission.uploader)
     envelopes = await unit.record(

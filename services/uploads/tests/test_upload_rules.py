@@ -116,3 +116,16 @@ async def test_a_filename_of_a_deleted_file_can_never_be_used_again(deps, units)
         await unit.commit()
     with pytest.raises(errors.FilenameReused, match="This filename has already been used, use a different version."):
         await send(deps, wheel_bytes(extra=b"# rebuilt"))
+
+
+async def test_concurrent_uploads_that_each_fit_the_project_size_cannot_both_pass_it(deps, units):
+    first, sdist, other_wheel = wheel_bytes(), sdist_bytes(), wheel_bytes(extra=b"# other")
+    deps = replace(deps, rules=UploadRules(max_project_size=len(first) + max(len(sdist), len(other_wheel)) + 10))
+    await send(deps, first)
+
+    async def meanwhile():  # the sdist is accepted while the other wheel's bytes stream in
+        await send(deps, sdist, filename="demo-1.0.tar.gz")
+
+    with pytest.raises(errors.ProjectTooLarge):
+        await send(deps, other_wheel, filename="demo-1.0-py2.py3-none-any.whl", while_streaming=meanwhile)
+    assert [row.type for row in await recorded(units)][-2:] == ["FileAdded", "UploadRejected"]
