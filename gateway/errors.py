@@ -87,7 +87,10 @@ def _render(request: web.Request, status: int, code: str, message: str) -> web.R
             response.headers["Retry-After"] = str(request.get(RETRY_AFTER_KEY, "60"))
         return response
     if request.path.startswith("/legacy"):
-        return web.Response(status=status, reason=_reason_phrase(message), text=message + "\n")
+        response = web.Response(status=status, reason=_reason_phrase(message), text=message + "\n")
+        if status == 429:  # too many new projects: twine shows the reason, scripts read this
+            response.headers["Retry-After"] = str(request.get(RETRY_AFTER_KEY, "60"))
+        return response
     from gateway.pages import render_error  # HTML pages share the site frame
 
     page = render_error(request, status, message)

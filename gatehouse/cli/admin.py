@@ -8,12 +8,13 @@ import sys
 from collections.abc import Callable
 from typing import TextIO
 
+from gatehouse.cli import project_limits
 from gatehouse.cli.connection import CALL_TIMEOUT, Clients, Refusal, operator, request_context
 from gatehouse.identity.v1 import identity_pb2
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
-    """Adds `admin create-user`, `admin lock` and `admin unlock`."""
+    """Adds `admin create-user`, `admin lock`, `admin unlock` and `admin project-limits`."""
     admin = commands.add_parser("admin", help="account administration")
     actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create-user", help="create an account")
@@ -31,6 +32,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     unlock = actions.add_parser("unlock", help="unlock a locked account")
     unlock.add_argument("username")
     unlock.set_defaults(run=unlock_user)
+    project_limits.add_parser(actions)
 
 
 def read_password(

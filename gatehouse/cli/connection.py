@@ -10,6 +10,7 @@ from gatehouse.audit.v1 import audit_pb2_grpc
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2_grpc
 from gatehouse.settings import Settings
+from gatehouse.uploads.v1 import uploads_pb2_grpc
 
 ERROR_CODE_KEY = "gatehouse-error-code"
 CALL_TIMEOUT = 10.0
@@ -65,6 +66,9 @@ class Clients:
 
     def identity(self) -> identity_pb2_grpc.IdentityServiceStub:
         return identity_pb2_grpc.IdentityServiceStub(self._channel("identity"))
+
+    def uploads(self) -> uploads_pb2_grpc.UploadsServiceStub:
+        return uploads_pb2_grpc.UploadsServiceStub(self._channel("uploads"))
 
     def close(self) -> None:
         for channel in self._channels.values():

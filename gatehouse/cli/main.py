@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, clients: Clients) -> int:
     """Runs the parsed command; a refusal becomes its sentence on stderr and status 1."""
-    service = SERVICE_OF_GROUP[args.group]
+    service = getattr(args, "service", "") or SERVICE_OF_GROUP[args.group]
     try:
         return args.run(args, clients)
     except grpc.RpcError as error:

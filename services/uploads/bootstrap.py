@@ -18,6 +18,8 @@ from services.uploads.adapters.tokens_client import GrpcTokenVerifier
 from services.uploads.application.handlers import Dependencies
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.roles import DEFAULT_INVITATION_DAYS
+from services.uploads.domain.limits import UploadRules
+from services.uploads.domain.names import fold_confusable
 from services.uploads.entrypoints.grpc_server import STATUS_OF_ERROR, UploadsServicer
 
 MIGRATIONS = Path(__file__).parent / "adapters" / "migrations"
@@ -37,6 +39,38 @@ def invitation_days(environ: dict[str, str] | None = None) -> int:
     if days < 1:
         raise ValueError("GATEHOUSE_INVITATION_DAYS must be at least 1")
     return days
+def _int_setting(environ: dict[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+def prohibited_project_names(environ: dict[str, str]) -> frozenset[str]:
+    """GATEHOUSE_PROHIBITED_PROJECT_NAMES (comma-separated) and the names in the file
+    GATEHOUSE_PROHIBITED_PROJECT_NAMES_FILE (one a line, `#` comments), folded.
+    Raises OSError when the file cannot be read."""
+    names = environ.get("GATEHOUSE_PROHIBITED_PROJECT_NAMES", "").split(",")
+    if environ.get("GATEHOUSE_PROHIBITED_PROJECT_NAMES_FILE", "").strip():
+        text = Path(environ["GATEHOUSE_PROHIBITED_PROJECT_NAMES_FILE"]).read_text(encoding="utf-8")
+        names += [line.split("#", 1)[0] for line in text.splitlines()]
+    return frozenset(fold_confusable(name.strip()) for name in names if name.strip())
+
+
+def upload_rules(environ: dict[str, str] | None = None) -> UploadRules:
+    """The project and file rules from the environment: GATEHOUSE_MAX_PROJECT_SIZE (bytes,
+    default 10 GiB), the prohibited names, GATEHOUSE_PROJECTS_PER_USER_PER_HOUR (20),
+    GATEHOUSE_PROJECTS_PER_IP_PER_HOUR (40), GATEHOUSE_RELEASE_OPEN_DAYS (14).
+    Raises ValueError for a value that is not a number, OSError for an unreadable names file."""
+    env = os.environ if environ is None else environ
+    defaults = UploadRules()
+    return UploadRules(
+        max_project_size=_int_setting(env, "GATEHOUSE_MAX_PROJECT_SIZE", defaults.max_project_size),
+        prohibited_project_names=prohibited_project_names(env),
+        projects_per_user_per_hour=_int_setting(env, "GATEHOUSE_PROJECTS_PER_USER_PER_HOUR",
+                                                defaults.projects_per_user_per_hour),
+        projects_per_ip_per_hour=_int_setting(env, "GATEHOUSE_PROJECTS_PER_IP_PER_HOUR",
+                                              defaults.projects_per_ip_per_hour),
+        release_open_days=_int_setting(env, "GATEHOUSE_RELEASE_OPEN_DAYS", defaults.release_open_days),
+    )
 
 
 def bootstrap(settings: Settings) -> ServiceProcess:
@@ -55,6 +89,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         reauth_minutes=settings.reauth_minutes,
         archive_limits=limits_from_environ(),
         invitation_days=invitation_days(),
+        rules=upload_rules(),
     )
 
     def register(server):

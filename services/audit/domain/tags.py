@@ -71,6 +71,7 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "ReleasePublished": "project:release:published_from_stage",
     "ProjectPolicyChanged": "project:policy:changed",
     "FileRemoved": "file:file:removed",
+    "ProjectLimitsChanged": "project:limits:changed",
 }
 
 # Catalogued event types no service emits yet; a test keeps this list honest.
@@ -143,6 +144,18 @@ def _policy_changed(record: Additional) -> str:
     state = "on" if record.get("enabled") else "off"
     weakened = " (weakened: every owner was mailed)" if record.get("weakened") else ""
     return f"Policy {record.get('policy', '')} turned {state}{weakened}"
+
+
+def _size_limit(value) -> str:
+    size = int(value or 0)  # int64 fields arrive as JSON strings
+    if size == 0:
+        return "the index default"
+    return f"{size / 1024 ** 3:g} GiB" if size >= 1024 ** 3 else f"{size / 1024 ** 2:g} MiB"
+
+
+def _limits_changed(record: Additional) -> str:
+    return (f"Size limits set by an operator: {_size_limit(record.get('max_file_size'))} per file, "
+            f"{_size_limit(record.get('max_project_size'))} for the project")
 
 
 def _session_ended(record: Additional) -> str:
@@ -226,6 +239,7 @@ RENDERERS: dict[str, Renderer] = {
         f"Invitation of {r.get('username', '') or 'a user'} as {r.get('role', '')} revoked"
     ),
     "file:file:removed": lambda r: _with_reason(f"File {r.get('filename', '')} removed", r),
+    "project:limits:changed": _limits_changed,
 }
 
 

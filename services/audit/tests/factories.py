@@ -141,6 +141,9 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
             project_id=PROJECT_ID, project_name="Demo", user_id=BOB, username="bob", role="Maintainer",
             owner_user_ids=[ALICE]),
             envelope_pb2.Subjects(user_id=BOB, username="bob", project="demo", project_id=PROJECT_ID)),
+        "ProjectLimitsChanged": ("uploads", project_stream, upload_events.ProjectLimitsChanged(
+            project_id=PROJECT_ID, project_name="Demo", max_file_size=200 * 1024 ** 2,
+            max_project_size=20 * 1024 ** 3), envelope_pb2.Subjects(project="demo", project_id=PROJECT_ID)),
     }
 
 

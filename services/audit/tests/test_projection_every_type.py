@@ -12,7 +12,8 @@ from services.audit.tests.factories import ALICE, BOB, Chains, actor, every_samp
 
 SAMPLES = every_sample()
 ALICE_LOG, BOB_LOG, DEMO_LOG = f"user:{ALICE}", f"user:{BOB}", "project:demo"
-PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadRejected", "ProjectPolicyChanged"}
+PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadRejected", "ProjectPolicyChanged",
+                  "ProjectLimitsChanged"}
 USER_AND_PROJECT_EVENTS = {"ProjectTokenAdded", "ProjectTokenRemoved"}
 ROLE_EVENTS = {"RoleAdded", "RoleChanged", "RoleRemoved", "RoleInvitationCreated", "RoleInvitationDeclined",
                "RoleInvitationRevoked"}

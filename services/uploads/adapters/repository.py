@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import uploads_pb2 as events
 from gatehouse.eventstore.store import ConcurrencyConflict
-from services.uploads.adapters.tables import files, projects, releases, role_invitations, roles
+from services.uploads.adapters.tables import files, projects, releases, role_invitations, roles, used_filenames
+from services.uploads.domain.limits import RecentCreations
 from services.uploads.domain.model import release_key
+from services.uploads.domain.names import fold_confusable
 
 
 async def find_project(connection: AsyncConnection, normalized_name: str):
@@ -66,6 +68,48 @@ async def file_with_blake2(connection: AsyncConnection, blake2_256: str):
 async def file_at(connection: AsyncConnection, path: str):
     """The file row stored at this relative path, or None."""
     return (await connection.execute(sa.select(files).where(files.c.path == path))).first()
+
+
+async def project_folded_like(connection: AsyncConnection, name: str):
+    """A project whose name folds (names.fold_confusable) like `name`, or None."""
+    query = sa.select(projects).where(projects.c.folded_name == fold_confusable(name)).limit(1)
+    return (await connection.execute(query)).first()
+
+
+async def recent_creations(connection: AsyncConnection, since_us: int, *, user_id: str = "",
+                           ip_address: str = "") -> RecentCreations:
+    """How many projects the user (or the address) created since `since_us`, and the oldest's time."""
+    column, value = ((projects.c.created_by_user_id, user_id) if user_id
+                     else (projects.c.created_from_ip, ip_address))
+    query = sa.select(sa.func.count(), sa.func.min(projects.c.created_at_us)).where(
+        column == value, projects.c.created_at_us >= since_us)
+    count, oldest = (await connection.execute(query)).one()
+    return RecentCreations(count=count, oldest_us=oldest or since_us)
+
+
+async def project_size(connection: AsyncConnection, project_id: str) -> int:
+    """The total size in bytes of the project's files."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(files.c.size), 0)).where(files.c.project_id == project_id)
+    return int((await connection.execute(query)).scalar())
+
+
+async def release_has_sdist(connection: AsyncConnection, project_id: str, version: str) -> bool:
+    """Whether the release `version` (any spelling that compares equal) has a source distribution."""
+    query = sa.select(files.c.version).where(files.c.project_id == project_id, files.c.packagetype == "sdist")
+    return any(release_key(row) == release_key(version) for row in (await connection.execute(query)).scalars())
+
+
+async def release_created_at(connection: AsyncConnection, project_id: str, version: str) -> int | None:
+    """When the release `version` was created (microseconds), or None when it does not exist."""
+    query = sa.select(releases.c.created_at_us).where(releases.c.project_id == project_id,
+                                                      releases.c.release_key == release_key(version))
+    return (await connection.execute(query)).scalar()
+
+
+async def filename_used(connection: AsyncConnection, filename: str) -> bool:
+    """Whether the filename was ever accepted (the registry keeps names of deleted files)."""
+    query = sa.select(used_filenames.c.filename).where(used_filenames.c.filename == filename)
+    return (await connection.execute(query)).first() is not None
 
 
 async def role_of(connection: AsyncConnection, project_id: str, user_id: str) -> str | None:
@@ -123,7 +167,7 @@ async def project(
     """
     try:
         for envelope, event in recorded:
-            for statement in _statements_for(event, envelope.occurred_at_us):
+            for statement in _statements_for(event, envelope):
                 await connection.execute(statement)
     except sa.exc.IntegrityError as error:
         raise ConcurrencyConflict("a concurrent upload wrote the same row") from error
@@ -150,18 +194,25 @@ ROLE_EVENTS = (events.RoleAdded, events.RoleChanged, events.RoleRemoved, events.
                events.RoleInvitationDeclined, events.RoleInvitationRevoked)
 
 
-def _statements_for(event, time_us: int) -> list:
+def _statements_for(event, envelope: envelope_pb2.EventEnvelope) -> list:
+    time_us = envelope.occurred_at_us
     if isinstance(event, ROLE_EVENTS):
         return _role_statements(event, time_us)
+    if isinstance(event, events.ProjectCreated):
+        return [sa.insert(projects).values(project_id=event.project_id, name=event.name,
+                                           normalized_name=event.normalized_name,
+                                           created_at_us=time_us, folded_name=fold_confusable(event.name),
+                                           created_by_user_id=event.created_by_user_id,
+                                           created_from_ip=envelope.actor.ip_address)]
+    if isinstance(event, events.FileAdded):
+        return [sa.insert(files).values(_file_row(event, time_us)),
+                sa.insert(used_filenames).values(filename=event.filename, project_id=event.project_id,
+                                                 first_used_at_us=time_us)]
     statement = _insert_for(event, time_us)
     return [] if statement is None else [statement]
 
 
 def _insert_for(event, time_us: int):
-    if isinstance(event, events.ProjectCreated):
-        return sa.insert(projects).values(project_id=event.project_id, name=event.name,
-                                          normalized_name=event.normalized_name,
-                                          created_at_us=time_us)
     if isinstance(event, events.RoleAdded):
         return sa.insert(roles).values(project_id=event.project_id, user_id=event.user_id,
                                        username=event.username, role=event.role)
@@ -171,8 +222,6 @@ def _insert_for(event, time_us: int):
                                           version=event.version,
                                           requires_python=event.requires_python,
                                           summary=event.summary, created_at_us=time_us)
-    if isinstance(event, events.FileAdded):
-        return sa.insert(files).values(_file_row(event, time_us))
     return None
 
 

@@ -15,6 +15,13 @@ projects = sa.Table(
     # Unique: two uploads racing to create one project cannot both succeed.
     sa.Column("normalized_name", sa.String(200), nullable=False, unique=True),
     sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    # names.fold_confusable(name): a new name folding like an existing one is too similar.
+    sa.Column("folded_name", sa.String(200), nullable=False, server_default="", index=True),
+    # Who created it and from where: project creation is rate limited per user and per address.
+    sa.Column("created_by_user_id", sa.String(64), nullable=False, server_default=""),
+    sa.Column("created_from_ip", sa.String(64), nullable=False, server_default=""),
+    sa.Index("ix_projects_creator", "created_by_user_id", "created_at_us"),
+    sa.Index("ix_projects_creator_ip", "created_from_ip", "created_at_us"),
 )
 
 roles = sa.Table(
@@ -71,4 +78,15 @@ files = sa.Table(
     sa.Column("upload_time_us", sa.BigInteger, nullable=False),
     sa.Column("yanked", sa.Boolean, nullable=False),
     sa.Column("yanked_reason", sa.Text, nullable=False),
+)
+
+# Every filename ever accepted. Rows are never deleted, not even when a file is (file deletion
+# does not exist yet; when it comes it removes the `files` row and keeps this one), so a
+# filename once used can never be used again.
+used_filenames = sa.Table(
+    "used_filenames",
+    metadata,
+    sa.Column("filename", sa.String(255), primary_key=True),
+    sa.Column("project_id", sa.String(36), nullable=False),
+    sa.Column("first_used_at_us", sa.BigInteger, nullable=False),
 )

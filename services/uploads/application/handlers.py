@@ -18,6 +18,7 @@ from services.uploads.adapters.tokens_client import TokenVerifier
 from services.uploads.application.project_states import ProjectStates
 from services.uploads.domain.content import DEFAULT_MAX_FILE_SIZE
 from services.uploads.domain.errors import FileNotFound, ProjectNotFound
+from services.uploads.domain.limits import UploadRules
 from services.uploads.domain.model import OWNER, UPLOAD_ROLES
 from services.uploads.domain.names import normalize
 
@@ -48,6 +49,8 @@ class Dependencies:
     invitation_days: int = 7
     # Folded project states kept between uploads (read models of this process, not shared).
     project_states: ProjectStates = field(default_factory=ProjectStates)
+    # Project and file rules: size quota, prohibited names, creation rate, release window.
+    rules: UploadRules = UploadRules()
 
 
 def _summary(row) -> uploads_pb2.ProjectSummary:

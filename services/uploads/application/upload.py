@@ -28,15 +28,19 @@ from gatehouse.tokens.v1 import tokens_pb2
 from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
 from services.uploads.adapters.storage import IncomingFile
+from services.uploads.application import upload_rules
 from services.uploads.application.handlers import Dependencies
 from services.uploads.application.receiving import OffLoopWriter
 from services.uploads.domain import model, policies
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
-    FileAlreadyExists, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired, UploadsError,
+    FileAlreadyExists, FilenameReused, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired,
+    UploadsError,
 )
 from services.uploads.domain.filenames import Distribution, check_filename
-from services.uploads.domain.form import UploadForm, parse_form
+from services.uploads.domain.form import UploadForm, clean_fields, parse_form
+from services.uploads.domain.limits import SizeQuota
+from services.uploads.domain.metadata import check_form_metadata
 from services.uploads.domain.names import normalize
 
 log = structlog.get_logger(__name__)
@@ -70,15 +74,21 @@ async def upload(
 ) -> uploads_pb2.UploadResponse:
     """Validates, stores and records one uploaded distribution.
 
-    Raises InvalidForm, InvalidFilename, InvalidProjectName, ProhibitedProjectName (steps 1-3),
+    Raises InvalidForm, InvalidMetadata, InvalidFilename, InvalidProjectName,
+    ProhibitedProjectName (steps 1-3),
     NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
-    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable (step 3), FileTooLarge, EmptyFile,
-    DigestMismatch, InvalidDistribution (step 4) or FileAlreadyExists (step 5).
+    VersionNotNewer, ProjectPolicyRefused, TokensUnavailable, ProjectNameTooSimilar,
+    ProjectCreationRateLimited, SdistAlreadyExists, ReleaseClosed (step 3), FileTooLarge,
+    ProjectTooLarge, EmptyFile, DigestMismatch, InvalidDistribution (step 4) or
+    FileAlreadyExists, FilenameReused (step 5).
     """
     stream = aiter(requests)
     header = await read_header(stream)
     with structlog.contextvars.bound_contextvars(request_id=header.context.request_id):
-        form = parse_form(((field.name, field.values) for field in header.fields), header.file_fields)
+        raw_fields = [(field.name, list(field.values)) for field in header.fields]
+        form = parse_form(raw_fields, header.file_fields)
+        # Rendering a long reStructuredText description takes CPU time: off the event loop.
+        await asyncio.to_thread(check_form_metadata, clean_fields(raw_fields))
         distribution = check_filename(header.filename, form)
         state = await load_project(deps, form.name)
         uploader = await authenticate(deps, header, form, state)
@@ -188,8 +198,11 @@ async def _accept(
     form, filename = submission.form, submission.distribution.filename
     model.authorize(state, form.name, submission.uploader, form.version)
     await require_project_policies(deps, state, submission.uploader)
+    async with deps.units() as unit:
+        await upload_rules.check_project_rules(unit.connection, deps, state, submission)
+        quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
-        digests, size = await receive(deps, form, stream, incoming)
+        digests, size = await receive(quota, form, stream, incoming)
         metadata = await inspect_archive(deps, submission, incoming)
         async with deps.units() as unit:
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
@@ -214,17 +227,18 @@ async def inspect_archive(deps: Dependencies, submission: Submission, incoming: 
 
 
 async def receive(
-    deps: Dependencies, form: UploadForm, stream, incoming: IncomingFile
+    quota: SizeQuota, form: UploadForm, stream, incoming: IncomingFile
 ) -> tuple[Digests, int]:
     """Step 4: writes the chunks to `incoming`, hashing and counting as they come (hashing and
-    writing in a worker thread, see OffLoopWriter). Raises FileTooLarge (at the first chunk
-    past the limit), EmptyFile or DigestMismatch."""
-    meter = ContentMeter(deps.max_file_size, form.name)
+    writing in a worker thread, see OffLoopWriter). Raises FileTooLarge or ProjectTooLarge (at the
+    first chunk past a limit), EmptyFile or DigestMismatch."""
+    meter = ContentMeter(quota.file_limit, form.name)
     writer = OffLoopWriter(meter, incoming)
     try:
         async for request in stream:
             if request.WhichOneof("part") != "chunk":
                 raise InvalidForm("The upload's form fields must be sent once, before the file's bytes.")
+            quota.check(meter.size + len(request.chunk))
             meter.count(len(request.chunk))
             await writer.add(request.chunk)
         await writer.finish()
@@ -239,13 +253,19 @@ async def receive(
 
 async def check_duplicates(connection, filename: str, digests: Digests, origin: str) -> bool:
     """Step 5: True for a byte-identical re-upload of `filename`. Raises FileAlreadyExists when
-    the name is taken by other content, or the content was already uploaded under another name."""
+    the name is taken by other content, or the content was already uploaded under another name;
+    FilenameReused when the name belonged to a file since deleted (names are never reused)."""
     same_name = await repository.file_named(connection, filename)
     if same_name is not None and hmac.compare_digest(same_name.sha256, digests.sha256):
         return True
     if same_name is not None or await repository.file_with_blake2(connection, digests.blake2_256):
         raise FileAlreadyExists(
             f"File already exists ('{filename}'). "
+            f"See {origin}/help/#file-name-reuse for more information."
+        )
+    if await repository.filename_used(connection, filename):
+        raise FilenameReused(
+            "This filename has already been used, use a different version. "
             f"See {origin}/help/#file-name-reuse for more information."
         )
     return False
@@ -274,8 +294,11 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     model.authorize(state, form.name, submission.uploader, form.version)
     if state is not None:  # a policy turned on while the bytes streamed in still counts
         policies.check_scoped_token(state, submission.uploader)
+    await upload_rules.check_project_rules(unit.connection, deps, state, submission)
     if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
         return _response("exists", submission, _name_of(state, form.name), command.digests)
+    # Concurrent uploads to one project may each have fitted its size quota alone.
+    (await upload_rules.size_quota(unit.connection, deps, state, form.name)).check(command.size)
     command = replace(command, project_id=state.project_id) if state else command
     new_events = model.upload_events(state, command, submission.uploader)
     envelopes = await unit.record(

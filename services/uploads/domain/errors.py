@@ -211,3 +211,66 @@ class LastOwner(UploadsError):
     """The change would leave the project without an Owner."""
 
     code = "last_owner"
+class InvalidMetadata(InvalidUpload):
+    """The core metadata (form fields or a wheel's METADATA) breaks a core-metadata or index rule."""
+
+    code = "invalid_metadata"
+
+
+class ProjectNameTooSimilar(InvalidUpload):
+    """A new project's name folds to the same letters as an existing project's."""
+
+    code = "project_name_too_similar"
+
+
+class ProjectCreationRateLimited(UploadsError):
+    """Too many projects created recently by this user or from this address: HTTP 429."""
+
+    code = "project_creation_rate_limited"
+
+    def __init__(self, message: str, retry_after_seconds: int):
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+        self.trailers = (("retry-after", str(retry_after_seconds)),)
+
+
+class ProjectTooLarge(InvalidUpload):
+    """The file would take the project past its total size limit."""
+
+    code = "project_too_large"
+
+
+class SdistAlreadyExists(InvalidUpload):
+    """The release already has a source distribution."""
+
+    code = "sdist_exists"
+
+
+class ReleaseClosed(InvalidUpload):
+    """The release is older than the window in which files may be added."""
+
+    code = "release_closed"
+
+
+class FilenameReused(FileAlreadyExists):
+    """The filename was used before (by a file since deleted): names are never reused."""
+
+    code = "filename_reused"
+
+
+class InvalidPlatformTag(InvalidFilename):
+    """A wheel's platform tag is not one the index accepts."""
+
+    code = "invalid_platform_tag"
+
+
+class NotAnOperator(Forbidden):
+    """Only an index operator may do this (change a project's size limits)."""
+
+    code = "not_an_operator"
+
+
+class InvalidLimit(UploadsError):
+    """A size limit that is not a number of bytes (negative): HTTP 400."""
+
+    code = "invalid_limit"

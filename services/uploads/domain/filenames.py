@@ -15,6 +15,7 @@ from packaging.utils import (
 
 from services.uploads.domain.errors import InvalidFilename
 from services.uploads.domain.form import UploadForm
+from services.uploads.domain.platform_tags import check_wheel_platforms
 
 EXTENSIONS = {"sdist": ".tar.gz", "bdist_wheel": ".whl"}
 FORMAT_HELP = (
@@ -87,11 +88,14 @@ def check_wheel_name(filename: str, form: UploadForm) -> Distribution:
 
 
 def check_filename(filename: str, form: UploadForm) -> Distribution:
-    """Runs the filename checks in order. Raises InvalidFilename."""
+    """Runs the filename checks in order. Raises InvalidFilename (InvalidPlatformTag for a wheel
+    built for a platform the index does not accept)."""
     if not filename:
         raise InvalidFilename("Upload payload does not have a file.")
     refuse_path_characters(filename)
     check_extension(filename, form.filetype)
     if form.filetype == "sdist":
         return check_sdist_name(filename, form)
-    return check_wheel_name(filename, form)
+    distribution = check_wheel_name(filename, form)
+    check_wheel_platforms(filename)
+    return distribution

@@ -63,6 +63,9 @@ class ProjectState:
     release_tokens: Mapping[str, str] = field(default_factory=dict)  # release_key -> creating token id
     usernames: Mapping[str, str] = field(default_factory=dict)  # user_id -> username of collaborators
     invitations: Mapping[str, PendingInvitation] = field(default_factory=dict)  # by invitation id
+    # Size limits an operator set for this project (0: the index defaults).
+    max_file_size: int = 0
+    max_project_size: int = 0
     version: int = 0
 
     def owners(self) -> list[str]:
@@ -110,6 +113,8 @@ def _apply(state: ProjectState, event) -> ProjectState:
         key = release_key(event.version)
         return replace(state, releases={**state.releases, key: event.version},
                        release_tokens={**state.release_tokens, key: event.created_by_token_id})
+    if isinstance(event, events.ProjectLimitsChanged):
+        return replace(state, max_file_size=event.max_file_size, max_project_size=event.max_project_size)
     if isinstance(event, events.ProjectPolicyChanged):
         changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
         return replace(state, policies=frozenset(changed))

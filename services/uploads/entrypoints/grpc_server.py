@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
-from services.uploads.application import collaborators, handlers, policies, roles, upload
+from services.uploads.application import collaborators, handlers, policies, project_limits, roles, upload
 from services.uploads.domain import errors
 
 # The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
@@ -23,6 +23,7 @@ STATUS_OF_ERROR = {
     errors.RoleNotFound: grpc.StatusCode.NOT_FOUND,
     errors.InvitationExpired: grpc.StatusCode.FAILED_PRECONDITION,
     errors.LastOwner: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.ProjectCreationRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 
@@ -35,7 +36,8 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
     async def Upload(self, request_iterator, context):
         """Validates, stores and records one distribution: INVALID_ARGUMENT for a refused upload,
         UNAUTHENTICATED without a token, PERMISSION_DENIED when the token or role does not allow
-        it, UNAVAILABLE when the tokens service cannot be reached."""
+        it, RESOURCE_EXHAUSTED (retry-after trailer) when the uploader or their address created too
+        many projects in the last hour, UNAVAILABLE when the tokens service cannot be reached."""
         return await upload.upload(self._deps, request_iterator)
 
     async def ListProjects(self, request, context):
@@ -110,3 +112,7 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
     async def ListMyProjects(self, request, context):
         """The caller's projects with their role, and their pending invitations."""
         return await collaborators.list_my_projects(self._deps, request)
+    async def SetProjectLimits(self, request, context):
+        """Sets a project's own size limits (operators only); PERMISSION_DENIED for anyone else,
+        NOT_FOUND for no project, INVALID_ARGUMENT for a negative size."""
+        return await project_limits.set_project_limits(self._deps, request)

@@ -13,6 +13,9 @@ from gatehouse.common.v1 import common_pb2
 from gatehouse.uploads.v1 import uploads_pb2
 
 
+FIXED_TIME = (2024, 1, 1, 0, 0, 0)
+
+
 def metadata_text(name: str, version: str) -> bytes:
     return f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
 

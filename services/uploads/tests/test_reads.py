@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from gatehouse.common.v1 import common_pb2
+from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import uploads_pb2 as events
 from gatehouse.eventstore.store import ConcurrencyConflict
 from gatehouse.uploads.v1 import uploads_pb2
@@ -91,7 +92,7 @@ async def test_project_access_follows_roles(published):
 async def test_a_duplicate_project_row_is_a_concurrency_conflict(units):
     created = events.ProjectCreated(project_id="p1", name="demo", normalized_name="demo")
     again = events.ProjectCreated(project_id="p2", name="Demo", normalized_name="demo")
-    envelope = type("Envelope", (), {"occurred_at_us": 1})()
+    envelope = envelope_pb2.EventEnvelope(occurred_at_us=1)
     async with units() as unit:
         await repository.project(unit.connection, [(envelope, created)])
         with pytest.raises(ConcurrencyConflict):

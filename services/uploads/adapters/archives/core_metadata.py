@@ -10,6 +10,8 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from services.uploads.adapters.archives.problems import ArchiveProblem
+from services.uploads.domain.errors import InvalidMetadata
+from services.uploads.domain.metadata import check_core_metadata as check_core_metadata_rules
 
 
 @dataclass(frozen=True)
@@ -22,9 +24,17 @@ class Expected:
 
 
 def validate_core_metadata(content: bytes, member: str, expected: Expected) -> None:
-    """THE single place where the archive's core metadata gets the full validation the form's
-    metadata gets (services/uploads/domain/metadata.py, written separately; the lead hooks it in
-    here). Until then only the name and version checks below apply. Raises ArchiveProblem."""
+    """THE single place where a wheel's METADATA gets the full validation the form's metadata
+    gets (domain/metadata.py). An sdist's PKG-INFO is held only to name and version, as PyPI
+    does: build back-ends write it for installers, and PyPI has never refused on it.
+    Raises ArchiveProblem."""
+    if not member.endswith(".dist-info/METADATA"):
+        return
+    raw, _unparsed = parse_email(content)
+    try:
+        check_core_metadata_rules(raw)
+    except InvalidMetadata as error:
+        raise ArchiveProblem(f"its {member} is not valid core metadata: {error.message.rstrip('.')}") from None
 
 
 def _field(raw: dict, field: str, member: str) -> str:

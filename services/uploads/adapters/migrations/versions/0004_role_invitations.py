@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "uploads_0004"
-down_revision = "uploads_0001"
+down_revision = "uploads_0003"
 branch_labels = None
 depends_on = None
 
