@@ -42,6 +42,9 @@ class Settings:
     login_failures_per_ip: int = 10
     login_failures_global: int = 1000
     login_window_seconds: int = 300
+    # A k-anonymity range API for breached passwords (GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL; the
+    # 5-character SHA-1 prefix is appended as a path segment). Empty: only the bundled list.
+    breached_passwords_range_url: str = ""
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -123,4 +126,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         login_failures_per_ip=int(env.get("GATEHOUSE_LOGIN_FAILURES_PER_IP", "10")),
         login_failures_global=int(env.get("GATEHOUSE_LOGIN_FAILURES_GLOBAL", "1000")),
         login_window_seconds=int(env.get("GATEHOUSE_LOGIN_WINDOW_SECONDS", "300")),
+        breached_passwords_range_url=env.get("GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL", "").strip(),
     )

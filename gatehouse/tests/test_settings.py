@@ -20,3 +20,9 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
     assert settings.secret("session") == settings.secret("session")
     assert len(settings.secret("session")) == 32
     assert (tmp_path / "secrets" / "session.key").stat().st_mode & 0o077 == 0
+
+
+def test_the_breached_passwords_range_api_is_off_unless_a_url_is_set():
+    assert load({}).breached_passwords_range_url == ""
+    configured = load({"GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL": " http://127.0.0.1:9/range "})
+    assert configured.breached_passwords_range_url == "http://127.0.0.1:9/range"
