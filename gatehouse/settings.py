@@ -46,6 +46,9 @@ class Settings:
     # a container) when that differs from the address clients dial (GATEHOUSE_<NAME>_ADDRESS,
     # e.g. a Kubernetes Service name). Empty: bind the address clients dial.
     listen_address: str = ""
+    # A k-anonymity range API for breached passwords (GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL; the
+    # 5-character SHA-1 prefix is appended as a path segment). Empty: only the bundled list.
+    breached_passwords_range_url: str = ""
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -133,4 +136,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         login_failures_global=int(env.get("GATEHOUSE_LOGIN_FAILURES_GLOBAL", "1000")),
         login_window_seconds=int(env.get("GATEHOUSE_LOGIN_WINDOW_SECONDS", "300")),
         listen_address=env.get("GATEHOUSE_LISTEN_ADDRESS", ""),
+        breached_passwords_range_url=env.get("GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL", "").strip(),
     )

@@ -24,6 +24,13 @@ from gatehouse.cli.connection import Clients, Refusal
 CAVEAT_VERSION = 1
 ACTIONS = ("upload", "create-project", "yank", "manage-roles", "read-audit")
 MAX_TOKEN_CHARS = 16_384
+# (option, caveat key, help): the caveats that are a bare `true` (services/tokens/domain/caveats.py FLAGS).
+FLAG_OPTIONS = (
+    ("--single-use", "single_use",
+     "valid for one successful use; that use revokes the token it was made from too (one root key)"),
+    ("--staging-only", "staging_only", "uploads only to a release stage, never straight to the index"),
+    ("--newer-only", "newer_only", "only for uploading versions newer than the project's latest release"),
+)
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
@@ -39,6 +46,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     restrict.add_argument("--not-before", help="start of validity, ISO 8601")
     restrict.add_argument("--cidr", action="append", default=[], help="allowed client network (repeatable)")
     restrict.add_argument("--version", dest="release", help="only for uploading this exact version")
+    for option, key, help_text in FLAG_OPTIONS:
+        restrict.add_argument(option, dest=key, action="store_true", help=help_text)
     restrict.set_defaults(run=restrict_command)
 
 
@@ -85,8 +94,9 @@ def caveat_documents(args: argparse.Namespace) -> list[dict]:
         documents.append({**v, "cidrs": _networks(args.cidr)})
     if args.release:
         documents.append({**v, "version": _version(args.release)})
+    documents.extend({**v, key: True} for _, key, _ in FLAG_OPTIONS if getattr(args, key))
     if not documents:
-        raise Refusal("Say how to restrict the token (e.g. --project, --expires, --action).")
+        raise Refusal("Say how to restrict the token (e.g. --project, --expires, --action, --single-use).")
     return documents
 
 

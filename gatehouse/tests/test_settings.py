@@ -33,3 +33,9 @@ def test_the_listen_address_is_separate_from_the_address_clients_dial(tmp_path):
     assert settings.address_of("audit") == "audit:50051"
     assert settings.listen_address == "[::]:50051"
     assert load({"GATEHOUSE_DATA": str(tmp_path)}).listen_address == ""
+
+
+def test_the_breached_passwords_range_api_is_off_unless_a_url_is_set():
+    assert load({}).breached_passwords_range_url == ""
+    configured = load({"GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL": " http://127.0.0.1:9/range "})
+    assert configured.breached_passwords_range_url == "http://127.0.0.1:9/range"

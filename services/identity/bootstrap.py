@@ -11,7 +11,7 @@ from gatehouse.mail import mailer_for
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from services.identity.adapters.mfa_client import GrpcSecondFactors
-from services.identity.adapters.common_passwords import load_common_passwords
+from services.identity.adapters.breached_passwords import breached_password_checker
 from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import metadata, store
@@ -39,7 +39,7 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         reset_tokens=SessionTokens(settings.secret("password_reset")),
         mailer=mailer,
         origin=settings.origin,
-        common_passwords=load_common_passwords(),
+        breached_passwords=breached_password_checker(settings.breached_passwords_range_url),
         prohibited_usernames=settings.prohibited_usernames,
         login_limits=LoginLimits(
             per_user=settings.login_failures_per_user, per_ip=settings.login_failures_per_ip,

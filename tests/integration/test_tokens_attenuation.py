@@ -103,6 +103,16 @@ def test_a_single_use_caveat_added_by_the_holder_is_honoured(alice, tmp_path):
                  "the token has been revoked or does not exist.")
 
 
+def test_gatehouse_token_restrict_single_use_works_once_then_is_refused(alice, tmp_path):
+    files = build_project(tmp_path, "narrow-cli-once", "1.0")
+    once = _restrict(alice, alice.create_token("to-restrict-once")["token"], "--single-use")
+    assert alice.post("/api/v1/tokens/introspect", {"token": once}).json()["caveats"]["single_use"] is True
+    done = twine_upload(alice.gatehouse, once, files[:1])
+    assert done.returncode == 0, _said(done)
+    _refused_for(alice, twine_upload(alice.gatehouse, once, files[1:]),
+                 "the token has been revoked or does not exist.")
+
+
 def test_introspecting_a_genuine_but_refused_token_tells_owner_caveats_expiry_and_last_use(alice, builds):
     token = alice.create_token("introspected", projects=["narrow-a"])
     used = twine_upload(alice.gatehouse, token["token"], builds["narrow-a"][:1])  # a last use to show

@@ -17,11 +17,12 @@ from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail import Mailer
 from services.identity.adapters import repository
+from services.identity.adapters.breached_passwords import BreachedPasswordChecker, BundledPasswordList
 from services.identity.adapters.mfa_client import SecondFactors
 from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
-from services.identity.application import email_verification
-from services.identity.domain import login_limits, model, password_rules
+from services.identity.application import email_verification, new_passwords
+from services.identity.domain import login_limits, model
 from services.identity.domain.login_limits import LoginLimits
 from services.identity.domain.errors import (
     EmailTaken,
@@ -50,8 +51,8 @@ class Dependencies:
     reset_tokens: SessionTokens | None = None
     mailer: Mailer | None = None
     origin: str = "http://localhost:8080"
-    # Lower-cased entries of the bundled common/breached password list.
-    common_passwords: frozenset[str] = frozenset()
+    # Refuses common/breached new passwords (bootstrap: the bundled list, plus the range API if set).
+    breached_passwords: BreachedPasswordChecker = field(default_factory=lambda: BundledPasswordList(frozenset))
     # Lower-cased usernames the operator does not allow (GATEHOUSE_PROHIBITED_USERNAMES).
     prohibited_usernames: frozenset[str] = frozenset()
     login_limits: LoginLimits = field(default_factory=LoginLimits)
@@ -76,7 +77,7 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
     model.check_username(request.username)
     model.check_username_allowed(request.username, deps.prohibited_usernames)
     email = normalized_email(request.email)
-    password_rules.check_new_password(request.password, request.username, email, deps.common_passwords)
+    await new_passwords.check_new_password(deps.breached_passwords, request.password, request.username, email)
     password_hash = await deps.passwords.hash(request.password)
     user = identity_pb2.User(
         user_id=str(uuid.uuid4()),

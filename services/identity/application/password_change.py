@@ -12,7 +12,8 @@ from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.eventstore.store import actor_from, now_us
 from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters import repository
-from services.identity.domain import model, password_rules
+from services.identity.application import new_passwords
+from services.identity.domain import model
 from services.identity.domain.errors import SessionInvalid, UnacceptablePassword, WrongPassword
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ async def change_password(deps: Dependencies, request: identity_pb2.ChangePasswo
         raise WrongPassword("The current password is incorrect.")
     if request.new_password == request.current_password:
         raise UnacceptablePassword("The new password must differ from the current one.")
-    password_rules.check_new_password(request.new_password, user.username, user.email, deps.common_passwords)
+    await new_passwords.check_new_password(deps.breached_passwords, request.new_password, user.username, user.email)
     new_hash = await deps.passwords.hash(request.new_password)
 
     async def handle(unit):

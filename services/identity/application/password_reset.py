@@ -15,7 +15,8 @@ from gatehouse.eventstore.store import actor_from, now_us
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail.sender import MailError
 from services.identity.adapters import repository
-from services.identity.domain import model, password_reset, password_rules
+from services.identity.application import new_passwords
+from services.identity.domain import model, password_reset
 from services.identity.domain.errors import ResetLinkInvalid
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ async def reset(deps: Dependencies, request: identity_pb2.ResetPasswordRequest) 
     answers how many ended. Raises ResetLinkInvalid or UnacceptablePassword."""
     async with deps.units() as unit:
         _, user = await _live_link(deps, unit.connection, request.token)
-    password_rules.check_new_password(request.new_password, user.username, user.email, deps.common_passwords)
+    await new_passwords.check_new_password(deps.breached_passwords, request.new_password, user.username, user.email)
     new_hash = await deps.passwords.hash(request.new_password)
 
     async def handle(unit):

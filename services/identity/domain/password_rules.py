@@ -24,13 +24,19 @@ def check_length(password: str) -> None:
         raise UnacceptablePassword(f"The password must be at most {PASSWORD_MAX} characters long.")
 
 
-def check_not_common(password: str, common: Collection[str]) -> None:
-    """Raises UnacceptablePassword when the password is on the list of common or breached ones
-    (`common` holds lower-cased entries)."""
-    if password.lower() in common:
+def check_not_breached(breached: bool) -> None:
+    """Raises UnacceptablePassword when a list of common or breached passwords holds the password
+    (`breached`, as a BreachedPasswordChecker answered)."""
+    if breached:
         raise UnacceptablePassword(
             "This password is on a list of common or breached passwords; choose another one."
         )
+
+
+def check_not_common(password: str, common: Collection[str]) -> None:
+    """Raises UnacceptablePassword when the password is on the list of common or breached ones
+    (`common` holds lower-cased entries)."""
+    check_not_breached(password.lower() in common)
 
 
 def check_strength(password: str, user_inputs: list[str]) -> None:
@@ -46,7 +52,12 @@ def check_new_password(password: str, username: str, email: str, common: Collect
     """Every rule a new password must pass. Raises UnacceptablePassword with the first failure."""
     check_length(password)
     check_not_common(password, common)
-    check_strength(password, [username, email, email.partition("@")[0]])
+    check_strength(password, guessable_inputs(username, email))
+
+
+def guessable_inputs(username: str, email: str) -> list[str]:
+    """What zxcvbn should count as known to an attacker of this account."""
+    return [username, email, email.partition("@")[0]]
 
 
 def parse_common_passwords(text: str) -> frozenset[str]:

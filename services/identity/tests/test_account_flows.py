@@ -11,6 +11,7 @@ from gatehouse.eventstore.database import create_engine, migrate
 from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
 from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.identity.v1 import identity_pb2
+from services.identity.adapters.breached_passwords import BundledPasswordList
 from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import store
@@ -50,7 +51,7 @@ async def deps(tmp_path):
         passwords=Argon2Passwords(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)),
         session_tokens=SessionTokens(b"s" * 32), second_factors=NoSecondFactor(),
         verification_tokens=SessionTokens(b"v" * 32), mailer=FakeMailer(), origin="https://index.example",
-        common_passwords=frozenset({"correcthorsebatterystaple"}), prohibited_usernames=frozenset({"admin"}),
+        breached_passwords=BundledPasswordList(lambda: frozenset({"correcthorsebatterystaple"})), prohibited_usernames=frozenset({"admin"}),
         login_limits=LoginLimits(per_user=3, per_ip=5, global_=100, window_seconds=300),
     )
     await engine.dispose()

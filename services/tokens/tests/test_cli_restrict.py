@@ -9,6 +9,7 @@ from gatehouse.cli.main import build_parser
 from gatehouse.cli.token import caveat_documents, restrict
 from services.tokens.adapters.crypto import new_root_key
 from services.tokens.adapters.macaroons import MacaroonCodec
+from services.tokens.domain import scope
 from services.tokens.domain.caveats import CaveatPipeline, Presentation
 
 PREFIX, TOKEN, USER = "gatehouse-", "7d3c1d2e-0000-4000-8000-000000000001", "user-1"
@@ -39,6 +40,31 @@ def test_restricted_by_network_version_and_start():
     assert reason(secret) is None
     assert reason(secret, ip="192.0.2.1") == "the token is not valid from the address 192.0.2.1."
     assert reason(secret, version="1.1") == "the token is only valid for uploading version 1.0."
+
+
+def presented_scope(secret: str) -> scope.Scope:
+    """What the tokens service sums up from the caveats the narrowed token presents."""
+    pipeline = CaveatPipeline(Presentation(USER, "demo", "upload", "1.0", "10.1.1.1", 1_800_000_000))
+    assert CODEC.verify(CODEC.read(secret), ROOT_KEY, pipeline) is None
+    return scope.summarize(pipeline.caveats)
+
+
+@pytest.mark.parametrize("option, flag", [
+    ("--single-use", "single_use"), ("--staging-only", "staging_only"), ("--newer-only", "newer_only"),
+])
+def test_each_flag_adds_the_caveat_the_service_reads(option, flag):
+    args = build_parser().parse_args(["token", "restrict", WIDE, option])
+    assert caveat_documents(args) == [{"v": 1, flag: True}]
+    summed = presented_scope(restrict(args.token, PREFIX, caveat_documents(args)))
+    flags = {name: getattr(summed, name) for name in ("single_use", "staging_only", "newer_only")}
+    assert flags == {name: name == flag for name in flags}
+
+
+def test_flags_combine_with_other_restrictions():
+    summed = presented_scope(narrowed("--project", "demo", "--single-use", "--staging-only", "--newer-only"))
+    assert (summed.single_use, summed.staging_only, summed.newer_only) == (True, True, True)
+    assert summed.projects == ("demo",)
+    assert presented_scope(WIDE).single_use is False
 
 
 def test_restricted_actions_cannot_widen_the_issued_ones():
