@@ -41,6 +41,10 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         origin=settings.origin,
         common_passwords=load_common_passwords(),
         prohibited_usernames=settings.prohibited_usernames,
+        new_device_check=settings.new_device_check,
+        new_device_tokens=SessionTokens(settings.secret("new_device_login")),
+        recovery_tokens=SessionTokens(settings.secret("account_recovery")),
+        recovery_wait_us=settings.recovery_wait_seconds * 1_000_000,
         login_limits=LoginLimits(
             per_user=settings.login_failures_per_user, per_ip=settings.login_failures_per_ip,
             global_=settings.login_failures_global, window_seconds=settings.login_window_seconds,

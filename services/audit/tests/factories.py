@@ -121,6 +121,19 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "UserLocked": ("identity", alice_stream, identity_events.UserLocked(
             user_id=ALICE, reason="compromised account", sessions_ended=1), user_subject()),
         "UserUnlocked": ("identity", alice_stream, identity_events.UserUnlocked(user_id=ALICE), user_subject()),
+        "NewDeviceLoginHeld": ("identity", alice_stream, identity_events.NewDeviceLoginHeld(
+            user_id=ALICE, session_id="s9", method="totp", email="alice@example.org"), user_subject()),
+        "NewDeviceLoginConfirmed": ("identity", alice_stream, identity_events.NewDeviceLoginConfirmed(
+            user_id=ALICE, session_id="s9", method="totp"), user_subject()),
+        "RecoveryStarted": ("identity", alice_stream, identity_events.RecoveryStarted(
+            user_id=ALICE, recovery_id="r1", identity_email="alice@example.org", addresses_notified=2),
+            user_subject()),
+        "RecoveryConfirmed": ("identity", alice_stream, identity_events.RecoveryConfirmed(
+            user_id=ALICE, recovery_id="r1", due_at_us=1_700_086_400_000_000), user_subject()),
+        "RecoveryCancelled": ("identity", alice_stream, identity_events.RecoveryCancelled(
+            user_id=ALICE, recovery_id="r1", cancelled_by="link"), user_subject()),
+        "RecoveryCompleted": ("identity", alice_stream, identity_events.RecoveryCompleted(
+            user_id=ALICE, recovery_id="r1", methods_removed=3, sessions_ended=1), user_subject()),
     }
 
 

@@ -10,6 +10,7 @@ from services.identity.application import (
     email_verification,
     emails,
     handlers,
+    new_device,
     password_change,
     password_reset,
     reauthentication,
@@ -34,6 +35,11 @@ STATUS_OF_ERROR = {
     errors.EmailNotFound: grpc.StatusCode.NOT_FOUND,
     errors.EmailIsPrimary: grpc.StatusCode.FAILED_PRECONDITION,
     errors.EmailNotVerified: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NewDeviceIpMismatch: grpc.StatusCode.PERMISSION_DENIED,
+    errors.LoginNotHeld: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NoVerifiedEmail: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RecoveryInProgress: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NoRecoveryInProgress: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 
@@ -128,3 +134,12 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def UnlockUser(self, request, context):
         """Operator: unlocks an account; NOT_FOUND, FAILED_PRECONDITION when it is not locked."""
         return await account_lock.unlock_user(self._deps, request)
+
+    async def ConfirmNewDeviceLogin(self, request, context):
+        """Releases a held login from its IP; INVALID_ARGUMENT for a bad link, PERMISSION_DENIED from another IP."""
+        session = await new_device.confirm(self._deps, request)
+        return identity_pb2.ConfirmNewDeviceLoginResponse(session=session)
+
+    async def ResendNewDeviceLogin(self, request, context):
+        """Mails a held login's link again; FAILED_PRECONDITION when not held, RESOURCE_EXHAUSTED when limited."""
+        return identity_pb2.ResendNewDeviceLoginResponse(email=await new_device.resend(self._deps, request))
