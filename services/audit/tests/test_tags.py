@@ -158,6 +158,18 @@ def test_planned_event_types_are_not_emitted_yet_and_every_other_entry_is():
     ],
 )
 
+def test_planned_entries_render_one_sentence(tag, record, sentence):
+    assert tags.render(tag, record) == sentence
+
+
+def test_email_verification_and_password_change_are_tagged_and_rendered():
+    assert tags.tag_of("EmailVerified") == "account:email:verified"
+    assert tags.tag_of("PasswordChanged") == "account:password:changed"
+    assert tags.render("account:email:verified", {"email": "a@example.org"}) == "E-mail address a@example.org verified"
+    assert tags.render("account:password:changed", {"sessions_ended": 2}) == "Password changed; 2 other sessions ended"
+    assert tags.render("account:password:changed", {}) == "Password changed"
+    assert tags.render("account:session:ended", {"reason": "password_changed"}) == "Session ended (password changed)"
+
 
 @pytest.mark.parametrize(
     ("tag", "record", "sentence"),
@@ -171,14 +183,3 @@ def test_planned_event_types_are_not_emitted_yet_and_every_other_entry_is():
 )
 def test_new_device_and_recovery_entries_render_one_sentence(tag, record, sentence):
     assert tags.render(tag, record) == sentence
-def test_planned_entries_render_one_sentence(tag, record, sentence):
-    assert tags.render(tag, record) == sentence
-
-
-def test_email_verification_and_password_change_are_tagged_and_rendered():
-    assert tags.tag_of("EmailVerified") == "account:email:verified"
-    assert tags.tag_of("PasswordChanged") == "account:password:changed"
-    assert tags.render("account:email:verified", {"email": "a@example.org"}) == "E-mail address a@example.org verified"
-    assert tags.render("account:password:changed", {"sessions_ended": 2}) == "Password changed; 2 other sessions ended"
-    assert tags.render("account:password:changed", {}) == "Password changed"
-    assert tags.render("account:session:ended", {"reason": "password_changed"}) == "Session ended (password changed)"
