@@ -92,7 +92,8 @@ class ReauthenticationRequired(GatewayError):
 REMOVAL_MINUTES = 5
 # Cookie-bound changes that need a recent login: 2FA changes, recovery codes and API tokens.
 SENSITIVE_PREFIXES = ("/api/v1/account/", "/account/two-factor", "/api/v1/tokens", "/account/tokens")
-NOT_SENSITIVE = ("/account/two-factor/verify", "/api/v1/tokens/introspect")
+# Cancelling an account recovery, like revoking a token, must never be made harder.
+NOT_SENSITIVE = ("/account/two-factor/verify", "/api/v1/tokens/introspect", "/api/v1/account/recovery")
 
 
 def _is_removal(request: web.Request) -> bool:

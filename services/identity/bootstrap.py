@@ -16,6 +16,7 @@ from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import metadata, store
 from services.identity.application.handlers import Dependencies
+from services.identity.application.recovery_completion import RecoveryScheduler
 from services.identity.domain.login_limits import LoginLimits
 from services.identity.entrypoints.grpc_server import STATUS_OF_ERROR, IdentityServicer
 from services.identity.entrypoints.notifications import Notifier
@@ -51,6 +52,8 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         ),
     )
 
+    scheduler = RecoveryScheduler(deps, settings.recovery_check_seconds)
+
     def register(server):
         identity_pb2_grpc.add_IdentityServiceServicer_to_server(IdentityServicer(deps), server)
 
@@ -62,6 +65,6 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         address=settings.address_of("identity"),
         register=register,
         errors=STATUS_OF_ERROR,
-        background=[runtime.relay.run, notifier.run],
-        on_stop=[notifier.stop, runtime.close, close_channel],
+        background=[runtime.relay.run, notifier.run, scheduler.run],
+        on_stop=[scheduler.stop, notifier.stop, runtime.close, close_channel],
     )

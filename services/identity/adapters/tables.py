@@ -129,12 +129,20 @@ account_recoveries = sa.Table(
     sa.Column("user_id", sa.String(36), nullable=False, index=True),
     # "started", "confirmed", "cancelled" or "completed".
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("confirm_token_hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("cancel_token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("started_at_us", sa.BigInteger, nullable=False),
-    sa.Column("confirm_expires_at_us", sa.BigInteger, nullable=False),
     sa.Column("due_at_us", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("ended_at_us", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# The mailed links of a recovery (one identity link, a cancel link per mail); SHA-256 only.
+recovery_links = sa.Table(
+    "recovery_links",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("recovery_id", sa.String(36), nullable=False, index=True),
+    # "confirm" or "cancel".
+    sa.Column("purpose", sa.String(8), nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
 )
 
 # Login rate limits count recent LoginFailed events (per stream, per IP and overall) at every login.

@@ -14,6 +14,7 @@ from services.identity.application import (
     password_change,
     password_reset,
     reauthentication,
+    recovery,
     second_factor,
 )
 from services.identity.domain import errors
@@ -32,6 +33,7 @@ STATUS_OF_ERROR = {
     errors.AccountStateUnchanged: grpc.StatusCode.FAILED_PRECONDITION,
     errors.OperatorRequired: grpc.StatusCode.PERMISSION_DENIED,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.RecoveryLinkInvalid: grpc.StatusCode.INVALID_ARGUMENT,
     errors.EmailNotFound: grpc.StatusCode.NOT_FOUND,
     errors.EmailIsPrimary: grpc.StatusCode.FAILED_PRECONDITION,
     errors.EmailNotVerified: grpc.StatusCode.FAILED_PRECONDITION,
@@ -143,3 +145,19 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def ResendNewDeviceLogin(self, request, context):
         """Mails a held login's link again; FAILED_PRECONDITION when not held, RESOURCE_EXHAUSTED when limited."""
         return identity_pb2.ResendNewDeviceLoginResponse(email=await new_device.resend(self._deps, request))
+
+    async def StartRecovery(self, request, context):
+        """Operator: starts account recovery; NOT_FOUND, FAILED_PRECONDITION (no verified address, in progress)."""
+        return await recovery.start(self._deps, request)
+
+    async def ConfirmRecovery(self, request, context):
+        """The identity link: the waiting period starts; INVALID_ARGUMENT for a bad link."""
+        return identity_pb2.ConfirmRecoveryResponse(recovery=await recovery.confirm(self._deps, request))
+
+    async def CancelRecovery(self, request, context):
+        """Cancels by link or session; INVALID_ARGUMENT for a bad link, FAILED_PRECONDITION when none."""
+        return identity_pb2.CancelRecoveryResponse(recovery=await recovery.cancel(self._deps, request))
+
+    async def GetRecovery(self, request, context):
+        """The session user's recovery in progress; UNAUTHENTICATED without a session."""
+        return identity_pb2.GetRecoveryResponse(recovery=await recovery.get(self._deps, request))

@@ -43,16 +43,21 @@ def upgrade():
         sa.Column("recovery_id", sa.String(36), primary_key=True),
         sa.Column("user_id", sa.String(36), nullable=False, index=True),
         sa.Column("state", sa.String(16), nullable=False),
-        sa.Column("confirm_token_hash", sa.String(64), nullable=False, unique=True),
-        sa.Column("cancel_token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("started_at_us", sa.BigInteger, nullable=False),
-        sa.Column("confirm_expires_at_us", sa.BigInteger, nullable=False),
-        sa.Column("due_at_us", sa.BigInteger, nullable=False, server_default="0"),
+            sa.Column("due_at_us", sa.BigInteger, nullable=False, server_default="0"),
         sa.Column("ended_at_us", sa.BigInteger, nullable=False, server_default="0"),
+    )
+    op.create_table(
+        "recovery_links",
+        sa.Column("token_hash", sa.String(64), primary_key=True),
+        sa.Column("recovery_id", sa.String(36), nullable=False, index=True),
+        sa.Column("purpose", sa.String(8), nullable=False),
+        sa.Column("expires_at_us", sa.BigInteger, nullable=False),
     )
 
 
 def downgrade():
+    op.drop_table("recovery_links")
     op.drop_table("account_recoveries")
     op.drop_table("new_device_confirmations")
     op.drop_table("known_login_ips")
