@@ -115,3 +115,23 @@ async def test_the_logged_in_user_can_cancel_from_their_session(deps):
     assert cancelled.state == "cancelled"
     with pytest.raises(errors.NoRecoveryInProgress):
         await recovery.cancel(deps, identity_pb2.CancelRecoveryRequest(session_token=login.session_token))
+
+
+async def test_the_scheduler_survives_a_failing_look_and_stops(deps, monkeypatch):
+    import asyncio
+
+    looks = []
+
+    async def flaky(_deps):
+        looks.append(1)
+        if len(looks) == 1:
+            raise RuntimeError("mfa is down")
+        return 0
+
+    monkeypatch.setattr(recovery_completion, "complete_due", flaky)
+    scheduler = recovery_completion.RecoveryScheduler(deps, interval=0.01)
+    task = asyncio.create_task(scheduler.run())
+    while len(looks) < 3:
+        await asyncio.sleep(0.01)
+    await scheduler.stop()
+    await asyncio.wait_for(task, 5)
