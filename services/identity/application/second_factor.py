@@ -12,13 +12,10 @@ import hmac
 import secrets
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
 from gatehouse.eventstore.store import now_us
 from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters import login_devices, repository
 from services.identity.application import handlers, new_device
-from services.identity.adapters.tables import sessions
 from services.identity.domain.errors import SessionInvalid
 
 PROOF_LIFETIME_US = 60 * 1_000_000
@@ -58,10 +55,8 @@ async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFacto
             # A held session asking again gets no new mail (resending is rate limited).
             token = None if row.new_device_held else await new_device.hold(deps, unit, row, method, request.context)
             return _answer(deps, row, user, now, held=True), user, token
-        await unit.connection.execute(
-            sa.update(sessions).where(sessions.c.id_hash == id_hash)
-            .values(second_factor_verified=True, second_factor_method=method, last_seen_us=now, new_device_held=False)
-        )
+        # (also drops a pending new-device link when a held session passes with a security key)
+        await login_devices.release_session(unit.connection, id_hash, method, now)
         await login_devices.remember_ip(unit.connection, row.user_id, request.context.ip_address, now)
         return _answer(deps, row, user, now, held=False, method=method), user, None
 
