@@ -49,6 +49,14 @@ class Settings:
     # A k-anonymity range API for breached passwords (GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL; the
     # 5-character SHA-1 prefix is appended as a path segment). Empty: only the bundled list.
     breached_passwords_range_url: str = ""
+    # New-device check (GATEHOUSE_NEW_DEVICE_CHECK, on by default): a TOTP or recovery-code login
+    # from an IP the account never completed a login from waits for a mailed link.
+    new_device_check: bool = True
+    # Account recovery: the waiting period after the user proved their identity
+    # (GATEHOUSE_RECOVERY_WAIT_SECONDS wins over GATEHOUSE_RECOVERY_WAIT_HOURS, default 24 h) and
+    # how often identity looks for recoveries that are due (GATEHOUSE_RECOVERY_CHECK_SECONDS).
+    recovery_wait_seconds: int = 24 * 3600
+    recovery_check_seconds: float = 60.0
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -137,4 +145,9 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         login_window_seconds=int(env.get("GATEHOUSE_LOGIN_WINDOW_SECONDS", "300")),
         listen_address=env.get("GATEHOUSE_LISTEN_ADDRESS", ""),
         breached_passwords_range_url=env.get("GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL", "").strip(),
+        new_device_check=_flag(env.get("GATEHOUSE_NEW_DEVICE_CHECK"), True),
+        recovery_wait_seconds=int(
+            env.get("GATEHOUSE_RECOVERY_WAIT_SECONDS") or float(env.get("GATEHOUSE_RECOVERY_WAIT_HOURS", "24")) * 3600
+        ),
+        recovery_check_seconds=float(env.get("GATEHOUSE_RECOVERY_CHECK_SECONDS", "60")),
     )

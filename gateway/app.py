@@ -18,7 +18,7 @@ from gateway.routes import api_token_disclosures
 from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
 from gateway.routes import api_project_policies, api_project_roles, pages_collaborators, pages_projects
 from gateway.routes import api_account, api_emails, pages_account
-from gateway.routes import pages_reauthenticate
+from gateway.routes import pages_new_device, pages_reauthenticate, recovery
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
 
@@ -56,6 +56,7 @@ def init_app(settings: Settings) -> web.Application:
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
                    api_token_disclosures, api_two_factor, pages_two_factor,
                    api_security_keys, api_project_policies, api_project_roles, pages_projects, pages_collaborators,
-                   api_account, api_emails, pages_account, pages_reauthenticate):
+                   api_account, api_emails, pages_account, pages_reauthenticate, pages_new_device,
+                   recovery):
         app.add_routes(module.routes)
     return app

@@ -34,6 +34,10 @@ class SecondFactorPending(GatewayError):
     status = 401
 
 
+class NewDeviceConfirmationPending(SecondFactorPending):
+    code = "new_device_confirmation_required"
+
+
 class TwoFactorRequired(GatewayError):
     code = "two_factor_not_enabled"
     status = 403
@@ -63,6 +67,10 @@ async def enforce(request: web.Request, session: identity_pb2.Session) -> None:
     required) unless the request's path is allowed in that state."""
     path = request.path
     if not session.second_factor_verified:
+        if not _under(path, SECOND_STEP_PREFIXES) and session.new_device_confirmation_pending:
+            raise NewDeviceConfirmationPending(
+                "Check your e-mail: open the link we mailed you on this device to confirm this login from a new device."
+            )
         if not _under(path, SECOND_STEP_PREFIXES):
             raise SecondFactorPending(
                 f"Complete the second login step first (a code from your authenticator app) at {SET_UP_PAGE}/verify."
@@ -84,7 +92,8 @@ class ReauthenticationRequired(GatewayError):
 REMOVAL_MINUTES = 5
 # Cookie-bound changes that need a recent login: 2FA changes, recovery codes and API tokens.
 SENSITIVE_PREFIXES = ("/api/v1/account/", "/account/two-factor", "/api/v1/tokens", "/account/tokens")
-NOT_SENSITIVE = ("/account/two-factor/verify", "/api/v1/tokens/introspect")
+# Cancelling an account recovery, like revoking a token, must never be made harder.
+NOT_SENSITIVE = ("/account/two-factor/verify", "/api/v1/tokens/introspect", "/api/v1/account/recovery")
 
 
 def _is_removal(request: web.Request) -> bool:

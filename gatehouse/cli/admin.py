@@ -14,7 +14,7 @@ from gatehouse.identity.v1 import identity_pb2
 
 
 def add_parsers(commands: argparse._SubParsersAction) -> None:
-    """Adds `admin create-user`, `admin lock`, `admin unlock` and `admin project-limits`."""
+    """Adds `admin create-user`, `admin lock`, `admin unlock`, `admin recover` and `admin project-limits`."""
     admin = commands.add_parser("admin", help="account administration")
     actions = admin.add_subparsers(dest="action", required=True, metavar="ACTION")
     create = actions.add_parser("create-user", help="create an account")
@@ -33,6 +33,11 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:
     unlock.add_argument("username")
     unlock.set_defaults(run=unlock_user)
     project_limits.add_parser(actions)
+    recover = actions.add_parser(
+        "recover", help="start account recovery for a user who lost every second factor (identity link + waiting period)"
+    )
+    recover.add_argument("username")
+    recover.set_defaults(run=recover_user)
 
 
 def read_password(
@@ -91,4 +96,15 @@ def unlock_user(args: argparse.Namespace, clients: Clients) -> int:
     request = identity_pb2.UnlockUserRequest(username=args.username, context=request_context(), actor=operator())
     response = clients.identity().UnlockUser(request, timeout=CALL_TIMEOUT)
     print(f"Unlocked {response.user.username}.")
+    return 0
+
+
+def recover_user(args: argparse.Namespace, clients: Clients) -> int:
+    """Starts account recovery and says where the links went. Raises grpc.RpcError (unknown
+    user, no verified address, a recovery already in progress)."""
+    request = identity_pb2.StartRecoveryRequest(username=args.username, context=request_context(), actor=operator())
+    response = clients.identity().StartRecovery(request, timeout=CALL_TIMEOUT)
+    print(f"Account recovery of {args.username} started (id {response.recovery.recovery_id}).")
+    print(f"An identity link was mailed to {response.identity_email}; the waiting period starts when the user opens it.")
+    print(f"Notified with a cancel link: {', '.join(response.notified_emails)}.")
     return 0

@@ -25,6 +25,7 @@ def _session_json(session: identity_pb2.Session) -> dict:
         "user": session.user.username,
         "mfa_required": not session.second_factor_verified,
         "methods": list(session.second_factor_methods),
+        "new_device_confirmation_required": session.new_device_confirmation_pending,
         "csrf_token": session.csrf_token,
     }
 

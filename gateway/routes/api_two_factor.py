@@ -12,6 +12,10 @@ from gateway.json_body import read_json, require_string
 from gateway.keys import CLIENTS
 
 routes = web.RouteTableDef()
+HELD_MESSAGE = (
+    "Check your e-mail: this login comes from a new device, so we mailed you a link. Open it on this "
+    "device (from the same IP address) within 15 minutes to finish logging in."
+)
 MAX_CODE = 64
 
 
@@ -107,6 +111,8 @@ async def complete_second_step(request: web.Request, caller: Caller, method: str
     return {
         "user": answer.session.user.username,
         "mfa_required": not answer.session.second_factor_verified,
+        # New-device check: held until the link mailed to the user is opened from this IP.
+        "new_device_confirmation_required": answer.session.new_device_confirmation_pending,
         "method": verified.method,
         "remaining_recovery_codes": verified.remaining_recovery_codes,
         "csrf_token": answer.session.csrf_token,
@@ -117,7 +123,15 @@ async def complete_second_step(request: web.Request, caller: Caller, method: str
 async def session_totp(request: web.Request) -> web.Response:
     """Second login step with a code from the authenticator app."""
     caller = await session_caller(request)
-    return web.json_response(await complete_second_step(request, caller, "totp", await _code_from_body(request)))
+    return _second_step_response(await complete_second_step(request, caller, "totp", await _code_from_body(request)))
+
+
+def _second_step_response(answer: dict) -> web.Response:
+    """200 when logged in; 202 when the new-device check holds the login (check your e-mail)."""
+    if not answer["new_device_confirmation_required"]:
+        return web.json_response(answer)
+    answer["message"] = HELD_MESSAGE
+    return web.json_response(answer, status=202)
 
 
 @routes.post("/api/v1/session/recovery-code")
@@ -125,4 +139,16 @@ async def session_recovery_code(request: web.Request) -> web.Response:
     """Second login step with a recovery code (each works once)."""
     caller = await session_caller(request)
     code = await _code_from_body(request)
-    return web.json_response(await complete_second_step(request, caller, "recovery_code", code))
+    return _second_step_response(await complete_second_step(request, caller, "recovery_code", code))
+
+
+@routes.post("/api/v1/session/new-device/resend")
+async def resend_new_device_link(request: web.Request) -> web.Response:
+    """Mails a held login's confirmation link again (the previous link stops working): 429 with
+    Retry-After within a minute of the last mail or after 3 mails."""
+    caller = await session_caller(request)
+    answer = await request.app[CLIENTS].identity.ResendNewDeviceLogin(
+        identity_pb2.ResendNewDeviceLoginRequest(session_token=caller.session_token, context=request_context(request)),
+        timeout=10,
+    )
+    return web.json_response({"sent_to": answer.email}, status=202)

@@ -25,6 +25,7 @@ from gateway.pages import render
 from gateway.second_factor import SecondFactorPending, has_strong_factor
 from gateway.timestamps import format_rfc3339
 from gateway.routes.api_tokens import token_json
+from gateway.routes.recovery import recovery_shown
 from gateway.token_forms import ACTIONS, caveats_from_form
 
 routes = web.RouteTableDef()
@@ -110,7 +111,8 @@ async def account_page(request: web.Request, caller, new_token=None, status: int
     # A new user's first stop: say that tokens (and uploads) wait for a second factor.
     needs_2fa = request.app[SETTINGS].require_2fa and not await has_strong_factor(request, caller.principal.user_id)
     return render(request, "account.html", status=status, tokens=tokens, new_token=new_token, actions=ACTIONS,
-                  emails=emails.emails, needs_2fa=needs_2fa, **extra, **_frame(caller))
+                  emails=emails.emails, needs_2fa=needs_2fa, recovery=await recovery_shown(request, caller),
+                  **extra, **_frame(caller))
 
 
 def _limits(caveats: dict) -> str:

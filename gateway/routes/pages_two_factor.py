@@ -193,7 +193,10 @@ async def set_passkey(request: web.Request) -> web.Response:
 
 
 async def _verify_page(request: web.Request, caller, status: int = 200, **shown) -> web.Response:
-    """The second-step form offering only the methods the user has."""
+    """The second-step form offering only the methods the user has; for a login the new-device
+    check holds, the page saying to open the mailed link."""
+    if caller.session.new_device_confirmation_pending:
+        return render(request, "new_device_held.html", status=status, **shown, **_frame(caller))
     answer = await request.app[CLIENTS].mfa.ListMethods(
         mfa_pb2.ListMethodsRequest(user_id=caller.principal.user_id), timeout=10
     )
@@ -213,7 +216,7 @@ async def verify(request: web.Request) -> web.Response:
     caller, form = await _form(request)
     method = "recovery_code" if form.get("method") == "recovery_code" else "totp"
     try:
-        await complete_second_step(request, caller, method, str(form.get("code", ""))[:64])
+        answer = await complete_second_step(request, caller, method, str(form.get("code", ""))[:64])
     except grpc.aio.AioRpcError as error:
         status, message = _refusal(error)
         response = await _verify_page(request, caller, status=status, error=message, method=method)
@@ -221,4 +224,4 @@ async def verify(request: web.Request) -> web.Response:
         if retry_after:
             response.headers["Retry-After"] = retry_after
         return response
-    raise web.HTTPSeeOther("/account/")
+    raise web.HTTPSeeOther("/account/two-factor/verify" if answer["new_device_confirmation_required"] else "/account/")

@@ -16,6 +16,7 @@ from services.identity.adapters.passwords import Argon2Passwords
 from services.identity.adapters.session_tokens import SessionTokens
 from services.identity.adapters.tables import metadata, store
 from services.identity.application.handlers import Dependencies
+from services.identity.application.recovery_completion import RecoveryScheduler
 from services.identity.domain.login_limits import LoginLimits
 from services.identity.entrypoints.grpc_server import STATUS_OF_ERROR, IdentityServicer
 from services.identity.entrypoints.notifications import Notifier
@@ -41,11 +42,17 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         origin=settings.origin,
         breached_passwords=breached_password_checker(settings.breached_passwords_range_url),
         prohibited_usernames=settings.prohibited_usernames,
+        new_device_check=settings.new_device_check,
+        new_device_tokens=SessionTokens(settings.secret("new_device_login")),
+        recovery_tokens=SessionTokens(settings.secret("account_recovery")),
+        recovery_wait_us=settings.recovery_wait_seconds * 1_000_000,
         login_limits=LoginLimits(
             per_user=settings.login_failures_per_user, per_ip=settings.login_failures_per_ip,
             global_=settings.login_failures_global, window_seconds=settings.login_window_seconds,
         ),
     )
+
+    scheduler = RecoveryScheduler(deps, settings.recovery_check_seconds)
 
     def register(server):
         identity_pb2_grpc.add_IdentityServiceServicer_to_server(IdentityServicer(deps), server)
@@ -58,6 +65,6 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         address=settings.address_of("identity"),
         register=register,
         errors=STATUS_OF_ERROR,
-        background=[runtime.relay.run, notifier.run],
-        on_stop=[notifier.stop, runtime.close, close_channel],
+        background=[runtime.relay.run, notifier.run, scheduler.run],
+        on_stop=[scheduler.stop, notifier.stop, runtime.close, close_channel],
     )

@@ -54,8 +54,13 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "RoleInvitationCreated": "project:role:invite",
     "RoleInvitationDeclined": "project:role:decline_invite",
     "RoleInvitationRevoked": "project:role:revoke_invite",
+    "NewDeviceLoginHeld": "account:login:new_device",
+    "NewDeviceLoginConfirmed": "account:login:new_device_confirmed",
+    "RecoveryStarted": "account:recovery:started",
+    "RecoveryConfirmed": "account:recovery:identity_confirmed",
+    "RecoveryCancelled": "account:recovery:cancelled",
+    "RecoveryCompleted": "account:recovery:completed",
     # Planned: catalogued before their producers emit them (see PLANNED_EVENT_TYPES).
-    "LoginFromNewDevice": "account:login:new_device",
     "PasswordChanged": "account:password:changed",
     "PasswordResetRequested": "account:password:reset_requested",
     "PasswordReset": "account:password:reset",
@@ -76,7 +81,7 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
 
 # Catalogued event types no service emits yet; a test keeps this list honest.
 PLANNED_EVENT_TYPES = frozenset({
-    "LoginFromNewDevice", "EmailSent",
+    "EmailSent",
     "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
     "FileRemoved",
 })
@@ -116,8 +121,18 @@ def _method_sentence(what: str, record: Additional) -> str:
 
 
 def _device(record: Additional) -> str:
-    device = record.get("device") or record.get("user_agent") or ""
-    return f"Logged in from a new device ({device})" if device else "Logged in from a new device"
+    email = f" (a confirmation link was mailed to {record['email']})" if record.get("email") else ""
+    return f"Login from a new device held until confirmed by e-mail{email}"
+
+
+def _recovery_confirmed(record: Additional) -> str:
+    due = record.get("due_at_us")
+    when = ""
+    if due:
+        from datetime import datetime, timezone
+
+        when = " until " + datetime.fromtimestamp(int(due) / 1e6, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"Account recovery: identity confirmed by e-mail; waiting{when}"
 
 
 def _email(what: str, record: Additional) -> str:
@@ -211,6 +226,13 @@ RENDERERS: dict[str, Renderer] = {
         f"Security key '{r.get('label', '')}' may be cloned (its signature counter went backwards)"
     ),
     "account:login:new_device": _device,
+    "account:login:new_device_confirmed": lambda r: "Login from a new device confirmed by e-mail",
+    "account:recovery:started": lambda r: "Account recovery started by an operator (second factors lost)",
+    "account:recovery:identity_confirmed": _recovery_confirmed,
+    "account:recovery:cancelled": lambda r: "Account recovery cancelled",
+    "account:recovery:completed": lambda r: (
+        f"Account recovery completed: {r.get('methods_removed', 0)} second factors removed"
+    ),
     "account:password:changed": lambda r: (
         "Password changed" + (f"; {r['sessions_ended']} other sessions ended" if r.get("sessions_ended") else "")
     ),

@@ -144,6 +144,19 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
         "ProjectLimitsChanged": ("uploads", project_stream, upload_events.ProjectLimitsChanged(
             project_id=PROJECT_ID, project_name="Demo", max_file_size=200 * 1024 ** 2,
             max_project_size=20 * 1024 ** 3), envelope_pb2.Subjects(project="demo", project_id=PROJECT_ID)),
+        "NewDeviceLoginHeld": ("identity", alice_stream, identity_events.NewDeviceLoginHeld(
+            user_id=ALICE, session_id="s9", method="totp", email="alice@example.org"), user_subject()),
+        "NewDeviceLoginConfirmed": ("identity", alice_stream, identity_events.NewDeviceLoginConfirmed(
+            user_id=ALICE, session_id="s9", method="totp"), user_subject()),
+        "RecoveryStarted": ("identity", alice_stream, identity_events.RecoveryStarted(
+            user_id=ALICE, recovery_id="r1", identity_email="alice@example.org", addresses_notified=2),
+            user_subject()),
+        "RecoveryConfirmed": ("identity", alice_stream, identity_events.RecoveryConfirmed(
+            user_id=ALICE, recovery_id="r1", due_at_us=1_700_086_400_000_000), user_subject()),
+        "RecoveryCancelled": ("identity", alice_stream, identity_events.RecoveryCancelled(
+            user_id=ALICE, recovery_id="r1", cancelled_by="link"), user_subject()),
+        "RecoveryCompleted": ("identity", alice_stream, identity_events.RecoveryCompleted(
+            user_id=ALICE, recovery_id="r1", methods_removed=3, sessions_ended=1), user_subject()),
     }
 
 

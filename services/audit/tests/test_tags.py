@@ -155,9 +155,9 @@ def test_planned_event_types_are_not_emitted_yet_and_every_other_entry_is():
         ("project:role:removed", {"username": "bob", "role": "Owner"}, "bob removed as Owner"),
         ("project:release:yanked", {"version": "1.0", "reason": "broken"}, "Release 1.0 yanked (broken)"),
         ("file:file:removed", {"filename": "demo-1.0.tar.gz"}, "File demo-1.0.tar.gz removed"),
-        ("account:login:new_device", {"device": "Firefox on Linux"}, "Logged in from a new device (Firefox on Linux)"),
     ],
 )
+
 def test_planned_entries_render_one_sentence(tag, record, sentence):
     assert tags.render(tag, record) == sentence
 
@@ -169,3 +169,17 @@ def test_email_verification_and_password_change_are_tagged_and_rendered():
     assert tags.render("account:password:changed", {"sessions_ended": 2}) == "Password changed; 2 other sessions ended"
     assert tags.render("account:password:changed", {}) == "Password changed"
     assert tags.render("account:session:ended", {"reason": "password_changed"}) == "Session ended (password changed)"
+
+
+@pytest.mark.parametrize(
+    ("tag", "record", "sentence"),
+    [
+        ("account:login:new_device", {"email": "a@example.org"},
+         "Login from a new device held until confirmed by e-mail (a confirmation link was mailed to a@example.org)"),
+        ("account:recovery:identity_confirmed", {"due_at_us": 86_400_000_000},
+         "Account recovery: identity confirmed by e-mail; waiting until 1970-01-02 00:00 UTC"),
+        ("account:recovery:completed", {"methods_removed": 3}, "Account recovery completed: 3 second factors removed"),
+    ],
+)
+def test_new_device_and_recovery_entries_render_one_sentence(tag, record, sentence):
+    assert tags.render(tag, record) == sentence

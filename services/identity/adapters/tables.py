@@ -45,6 +45,8 @@ sessions = sa.Table(
     sa.Column("user_agent", sa.Text, nullable=False),
     # When the user last re-entered their password in this session (0: never); migration 0005.
     sa.Column("reauthenticated_at_us", sa.BigInteger, nullable=False, server_default="0"),
+    # New-device check: the second step passed from an unknown IP; waiting for the mailed link.
+    sa.Column("new_device_held", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Links mailed to confirm an address: only the SHA-256 of each token's random id is kept.
@@ -92,6 +94,55 @@ user_emails = sa.Table(
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("verified", sa.Boolean, nullable=False),
     sa.Column("added_at_us", sa.BigInteger, nullable=False),
+)
+
+# IPs each account completed a login from (or registered from): the new-device check's memory.
+# A read model written with the events of those moments (migration 0006).
+known_login_ips = sa.Table(
+    "known_login_ips",
+    metadata,
+    sa.Column("user_id", sa.String(36), primary_key=True),
+    sa.Column("ip_address", sa.String(64), primary_key=True),
+    sa.Column("first_seen_us", sa.BigInteger, nullable=False),
+)
+
+# One pending new-device confirmation per held session; only the SHA-256 of the link's id.
+new_device_confirmations = sa.Table(
+    "new_device_confirmations",
+    metadata,
+    sa.Column("session_id_hash", sa.String(64), primary_key=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    sa.Column("session_id", sa.String(32), nullable=False),
+    sa.Column("ip_address", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(16), nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
+    sa.Column("mails_sent", sa.Integer, nullable=False),
+    sa.Column("last_sent_us", sa.BigInteger, nullable=False),
+)
+
+# Account recoveries (operator-started); the due ones are completed by identity's scheduler.
+account_recoveries = sa.Table(
+    "account_recoveries",
+    metadata,
+    sa.Column("recovery_id", sa.String(36), primary_key=True),
+    sa.Column("user_id", sa.String(36), nullable=False, index=True),
+    # "started", "confirmed", "cancelled" or "completed".
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at_us", sa.BigInteger, nullable=False),
+    sa.Column("due_at_us", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("ended_at_us", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# The mailed links of a recovery (one identity link, a cancel link per mail); SHA-256 only.
+recovery_links = sa.Table(
+    "recovery_links",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("recovery_id", sa.String(36), nullable=False, index=True),
+    # "confirm" or "cancel".
+    sa.Column("purpose", sa.String(8), nullable=False),
+    sa.Column("expires_at_us", sa.BigInteger, nullable=False),
 )
 
 # Login rate limits count recent LoginFailed events (per stream, per IP and overall) at every login.

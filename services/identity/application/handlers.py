@@ -16,7 +16,7 @@ from gatehouse.eventstore.unit_of_work import UnitOfWorkFactory
 from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail import Mailer
-from services.identity.adapters import repository
+from services.identity.adapters import login_devices, repository
 from services.identity.adapters.breached_passwords import BreachedPasswordChecker, BundledPasswordList
 from services.identity.adapters.mfa_client import SecondFactors
 from services.identity.adapters.passwords import Argon2Passwords
@@ -56,6 +56,14 @@ class Dependencies:
     # Lower-cased usernames the operator does not allow (GATEHOUSE_PROHIBITED_USERNAMES).
     prohibited_usernames: frozenset[str] = frozenset()
     login_limits: LoginLimits = field(default_factory=LoginLimits)
+    # New-device check (application/new_device.py): on unless GATEHOUSE_NEW_DEVICE_CHECK=0; its
+    # links are signed with `new_device_tokens` (none: no check).
+    new_device_check: bool = True
+    new_device_tokens: SessionTokens | None = None
+    # Account recovery (application/recovery.py): links signed with `recovery_tokens`; the
+    # waiting period after the identity link is opened; mfa's ResetSecondFactors.
+    recovery_tokens: SessionTokens | None = None
+    recovery_wait_us: int = 24 * 3600 * 1_000_000
 
 
 def _subjects(user: identity_pb2.User) -> envelope_pb2.Subjects:
@@ -98,6 +106,8 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
         actor = actor_from(request.context, request.actor)
         await unit.record(model.stream_of(user.user_id), 0, model.create(command), actor, _subjects(user))
         await repository.add_user(unit.connection, user, password_hash)
+        if created_by == "registration":  # as PyPI: the registration IP counts as a known login IP
+            await login_devices.remember_ip(unit.connection, user.user_id, request.context.ip_address, now_us())
         return user
 
     created = await deps.units.run(handle)
@@ -190,6 +200,8 @@ async def _open_session(
         ip_address=context.ip_address,
         user_agent=context.user_agent,
     )
+    if session.second_factor_verified:  # a completed login: its IP is known from now on
+        await login_devices.remember_ip(unit.connection, user.user_id, context.ip_address, now)
     return session
 
 
@@ -235,6 +247,7 @@ def _session_message(row, user, expires_at_us) -> identity_pb2.Session:
         created_at_us=row.created_at_us,
         expires_at_us=expires_at_us,
         reauthenticated_at_us=row.reauthenticated_at_us,
+        new_device_confirmation_pending=row.new_device_held,
     )
 
 

@@ -12,13 +12,10 @@ import hmac
 import secrets
 from types import SimpleNamespace
 
-import sqlalchemy as sa
-
 from gatehouse.eventstore.store import now_us
 from gatehouse.identity.v1 import identity_pb2
-from services.identity.adapters import repository
-from services.identity.application import handlers
-from services.identity.adapters.tables import sessions
+from services.identity.adapters import login_devices, repository
+from services.identity.application import handlers, new_device
 from services.identity.domain.errors import SessionInvalid
 
 PROOF_LIFETIME_US = 60 * 1_000_000
@@ -39,11 +36,13 @@ def _check_proof(key: bytes, row, request, now: int) -> None:
 
 
 async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFactorRequest) -> identity_pb2.Session:
-    """Marks the session behind the cookie as having passed its second factor. Raises
-    SessionInvalid for a dead session or a forged, stale or foreign proof."""
+    """Marks the session behind the cookie as having passed its second factor, or holds it for
+    the new-device check (answered with `new_device_confirmation_pending`; see new_device).
+    Raises SessionInvalid for a dead session or a forged, stale or foreign proof."""
     id_hash = deps.session_tokens.id_hash(request.session_token)
     if id_hash is None:
         raise SessionInvalid("You are not logged in.")
+    method = request.method[:16]
 
     async def handle(unit):
         row = await repository.find_session(unit.connection, id_hash)
@@ -51,18 +50,28 @@ async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFacto
         if row is None or now - row.last_seen_us > deps.idle_timeout_us:
             raise SessionInvalid("Your session has expired; log in again.")
         _check_proof(deps.proof_key, row, request, now)
-        await unit.connection.execute(
-            sa.update(sessions).where(sessions.c.id_hash == id_hash)
-            .values(second_factor_verified=True, second_factor_method=request.method[:16], last_seen_us=now)
-        )
         user = await repository.find_user(unit.connection, user_id=row.user_id)
-        return identity_pb2.Session(
-            session_id=row.session_id, user=user, second_factor_verified=True, csrf_token=row.csrf_token,
-            created_at_us=row.created_at_us, expires_at_us=now + deps.idle_timeout_us,
-            second_factor_method=request.method[:16],
-        )
+        if await new_device.must_hold(deps, unit, row.user_id, method, request.context.ip_address):
+            # A held session asking again gets no new mail (resending is rate limited).
+            token = None if row.new_device_held else await new_device.hold(deps, unit, row, method, request.context)
+            return _answer(deps, row, user, now, held=True), user, token
+        # (also drops a pending new-device link when a held session passes with a security key)
+        await login_devices.release_session(unit.connection, id_hash, method, now)
+        await login_devices.remember_ip(unit.connection, row.user_id, request.context.ip_address, now)
+        return _answer(deps, row, user, now, held=False, method=method), user, None
 
-    return await deps.units.run(handle)
+    session, user, token = await deps.units.run(handle)
+    if token:
+        await new_device.mail_link(deps, user, token, request.context.ip_address)
+    return session
+
+
+def _answer(deps, row, user, now: int, held: bool, method: str = "") -> identity_pb2.Session:
+    return identity_pb2.Session(
+        session_id=row.session_id, user=user, second_factor_verified=not held, csrf_token=row.csrf_token,
+        created_at_us=row.created_at_us, expires_at_us=now + deps.idle_timeout_us,
+        second_factor_method=method, new_device_confirmation_pending=held,
+    )
 
 
 async def login_with_passkey(deps, request: identity_pb2.LoginWithPasskeyRequest) -> identity_pb2.LoginWithPasskeyResponse:

@@ -66,6 +66,15 @@ def _simple(subject: str, sentence: Callable[[Payload], str]) -> Rule:
     return rule
 
 
+def _unless_account_recovery(rule: Rule) -> Rule:
+    """The rule, except for factors an account recovery removed: its own mails say so, once."""
+
+    def checked(payload: Payload, facts: Facts) -> Alert | None:
+        return None if payload.get("reason") == "account_recovery" else rule(payload, facts)
+
+    return checked
+
+
 def _token_used(payload: Payload, facts: Facts) -> Alert:
     network = payload.get("network", "") or "an unknown network"
     address = payload.get("ip_address", "") or facts.ip_address
@@ -100,9 +109,9 @@ RULES: dict[str, Rule] = {
     "SecondFactorAdded": _simple(
         "Second factor added", lambda p: f"A second factor ({p.get('method', '')} {p.get('label', '')}) was added".replace(" )", ")")
     ),
-    "SecondFactorRemoved": _simple(
+    "SecondFactorRemoved": _unless_account_recovery(_simple(
         "Second factor removed", lambda p: f"A second factor ({p.get('method', '')} {p.get('label', '')}) was removed".replace(" )", ")")
-    ),
+    )),
     "RecoveryCodeUsed": _simple(
         "Recovery code used", lambda p: f"A recovery code was used to log in ({p.get('remaining', 0)} left)"
     ),

@@ -102,3 +102,33 @@ class EmailNotVerified(IdentityError):
 
 class TooManyEmails(IdentityError):
     code = "too_many_emails"
+
+
+class NewDeviceLinkInvalid(IdentityError):
+    code = "new_device_link_invalid"
+
+
+class NewDeviceIpMismatch(IdentityError):
+    """A new-device confirmation link was opened from another IP than the held login's."""
+
+    code = "new_device_ip_mismatch"
+
+
+class LoginNotHeld(IdentityError):
+    code = "login_not_held"
+
+
+class RecoveryLinkInvalid(IdentityError):
+    code = "recovery_link_invalid"
+
+
+class NoVerifiedEmail(IdentityError):
+    code = "no_verified_email"
+
+
+class RecoveryInProgress(IdentityError):
+    code = "recovery_in_progress"
+
+
+class NoRecoveryInProgress(IdentityError):
+    code = "no_recovery_in_progress"

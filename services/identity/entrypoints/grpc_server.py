@@ -10,9 +10,11 @@ from services.identity.application import (
     email_verification,
     emails,
     handlers,
+    new_device,
     password_change,
     password_reset,
     reauthentication,
+    recovery,
     second_factor,
 )
 from services.identity.domain import errors
@@ -31,9 +33,15 @@ STATUS_OF_ERROR = {
     errors.AccountStateUnchanged: grpc.StatusCode.FAILED_PRECONDITION,
     errors.OperatorRequired: grpc.StatusCode.PERMISSION_DENIED,
     errors.RateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.RecoveryLinkInvalid: grpc.StatusCode.INVALID_ARGUMENT,
     errors.EmailNotFound: grpc.StatusCode.NOT_FOUND,
     errors.EmailIsPrimary: grpc.StatusCode.FAILED_PRECONDITION,
     errors.EmailNotVerified: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NewDeviceIpMismatch: grpc.StatusCode.PERMISSION_DENIED,
+    errors.LoginNotHeld: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NoVerifiedEmail: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.RecoveryInProgress: grpc.StatusCode.FAILED_PRECONDITION,
+    errors.NoRecoveryInProgress: grpc.StatusCode.FAILED_PRECONDITION,
 }
 
 
@@ -128,3 +136,28 @@ class IdentityServicer(identity_pb2_grpc.IdentityServiceServicer):
     async def UnlockUser(self, request, context):
         """Operator: unlocks an account; NOT_FOUND, FAILED_PRECONDITION when it is not locked."""
         return await account_lock.unlock_user(self._deps, request)
+
+    async def ConfirmNewDeviceLogin(self, request, context):
+        """Releases a held login from its IP; INVALID_ARGUMENT for a bad link, PERMISSION_DENIED from another IP."""
+        session = await new_device.confirm(self._deps, request)
+        return identity_pb2.ConfirmNewDeviceLoginResponse(session=session)
+
+    async def ResendNewDeviceLogin(self, request, context):
+        """Mails a held login's link again; FAILED_PRECONDITION when not held, RESOURCE_EXHAUSTED when limited."""
+        return identity_pb2.ResendNewDeviceLoginResponse(email=await new_device.resend(self._deps, request))
+
+    async def StartRecovery(self, request, context):
+        """Operator: starts account recovery; NOT_FOUND, FAILED_PRECONDITION (no verified address, in progress)."""
+        return await recovery.start(self._deps, request)
+
+    async def ConfirmRecovery(self, request, context):
+        """The identity link: the waiting period starts; INVALID_ARGUMENT for a bad link."""
+        return identity_pb2.ConfirmRecoveryResponse(recovery=await recovery.confirm(self._deps, request))
+
+    async def CancelRecovery(self, request, context):
+        """Cancels by link or session; INVALID_ARGUMENT for a bad link, FAILED_PRECONDITION when none."""
+        return identity_pb2.CancelRecoveryResponse(recovery=await recovery.cancel(self._deps, request))
+
+    async def GetRecovery(self, request, context):
+        """The session user's recovery in progress; UNAUTHENTICATED without a session."""
+        return identity_pb2.GetRecoveryResponse(recovery=await recovery.get(self._deps, request))

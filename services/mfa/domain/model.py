@@ -58,6 +58,9 @@ def _apply(state: MfaState, event) -> MfaState:
         return replace(state, totp_factor_id=event.factor_id, last_totp_step=event.totp_step)
     if isinstance(event, events.SecondFactorRemoved) and event.method == "totp":
         return replace(state, totp_factor_id="")
+    if isinstance(event, events.SecondFactorRemoved) and event.method == "recovery_code":
+        # Only account recovery removes the codes: a new set must be made and confirmed again.
+        return replace(state, recovery_codes_generated=False, recovery_codes_confirmed=False)
     if isinstance(event, events.SecondFactorAccepted) and event.method == "totp":
         return replace(state, last_totp_step=max(state.last_totp_step, event.totp_step))
     return state

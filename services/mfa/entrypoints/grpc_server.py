@@ -6,8 +6,8 @@ import grpc
 import structlog
 
 from gatehouse.grpc_runtime.errors import ERROR_CODE_KEY
-from gatehouse.mfa.v1 import mfa_pb2_grpc
-from services.mfa.application import handlers, passkeys, security_keys, verification
+from gatehouse.mfa.v1 import mfa_pb2, mfa_pb2_grpc
+from services.mfa.application import handlers, passkeys, reset, security_keys, verification
 from services.mfa.domain import errors
 
 # The one place mfa errors become gRPC statuses.
@@ -117,3 +117,9 @@ class MfaServicer(mfa_pb2_grpc.MfaServiceServicer):
         """Checks a passkey sign-in; UNAUTHENTICATED when refused."""
         _bind("VerifyPasskeySignIn", request)
         return await passkeys.verify_sign_in(self._deps, request)
+
+    async def ResetSecondFactors(self, request, context):
+        """Internal (identity's account recovery): removes every second factor; INVALID_ARGUMENT without a user."""
+        _bind("ResetSecondFactors", request)
+        removed = await reset.reset_second_factors(self._deps, request)
+        return mfa_pb2.ResetSecondFactorsResponse(methods_removed=removed)
