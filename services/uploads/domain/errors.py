@@ -181,3 +181,21 @@ class RoleAlreadyHeld(UploadsError):
     """The user already has a role on the project: HTTP 409."""
 
     code = "role_exists"
+
+
+class StageNotFound(UploadsError):
+    """Nothing is staged for that version of the project: HTTP 404."""
+
+    code = "stage_not_found"
+
+
+class ReleaseNotFound(UploadsError):
+    """The project has no published release of that version: HTTP 404."""
+
+    code = "release_not_found"
+
+
+class InvalidYankReason(UploadsError):
+    """A yank reason that is too long or holds control characters: HTTP 400."""
+
+    code = "invalid_yank_reason"
