@@ -13,6 +13,9 @@ from services.audit.tests.factories import ALICE, BOB, Chains, actor, every_samp
 SAMPLES = every_sample()
 ALICE_LOG, BOB_LOG, DEMO_LOG = f"user:{ALICE}", f"user:{BOB}", "project:demo"
 PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadRejected", "ProjectPolicyChanged"}
+# Staged releases and yanking (issue 8).
+PROJECT_EVENTS |= {"ReleaseStaged", "FileStaged", "ReleasePublished", "StagedReleaseDiscarded",
+                   "ReleaseYanked", "ReleaseUnyanked"}
 USER_AND_PROJECT_EVENTS = {"ProjectTokenAdded", "ProjectTokenRemoved"}
 
 
