@@ -58,7 +58,7 @@ async def test_publishing_puts_every_staged_file_on_the_index_at_once(staged, un
     answer = await releases.publish_stage(staged, action(uploads_pb2.PublishStageRequest))
     assert (answer.outcome, sorted(answer.filenames)) == ("published", sorted(["demo-1.0.tar.gz", WHEEL]))
     project = await handlers.get_project(staged, "demo")
-    assert sorted(f.filename for f in project.files) == ["demo-1.0.tar.gz", WHEEL]
+    assert sorted(f.filename for f in project.files) == sorted(["demo-1.0.tar.gz", WHEEL])
     assert list(project.versions) == ["1.0"]
     path = project.files[0].path
     assert b"".join([chunk async for chunk in handlers.read_file(staged, path)])
