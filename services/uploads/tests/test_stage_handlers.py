@@ -18,13 +18,14 @@ from services.uploads.tests.test_policy_handlers import ALICE_PRINCIPAL, Factors
 from services.uploads.tests.test_upload import recorded, send
 
 WHEEL = "demo-1.0-py3-none-any.whl"
+WHEEL_BYTES = wheel_bytes()  # once: a zip holds its build time
 
 
 @pytest.fixture
 async def staged(deps, tokens):
     """Project demo, created by a staging-only token of alice's: its 1.0 wheel is staged."""
     tokens.uploaders["staging-token"] = replace(ALICE, token_id="t-staging", staging_only=True)
-    answer = await send(deps, wheel_bytes(), token="staging-token")
+    answer = await send(deps, WHEEL_BYTES, token="staging-token")
     assert answer.outcome == "staged"
     return replace(deps, second_factors=Factors(**{ALICE.user_id: {"totp"}}))
 
@@ -44,7 +45,7 @@ async def test_a_staged_file_is_not_on_the_index_but_listed_for_maintainers(stag
     with pytest.raises(errors.FileNotFound):
         [chunk async for chunk in handlers.read_file(staged, staged_file.path)]
     request = uploads_pb2.ReadStagedFileRequest(principal=ALICE_PRINCIPAL, project="demo", filename=WHEEL)
-    assert b"".join([chunk async for chunk in releases.read_staged_file(staged, request)]) == wheel_bytes()
+    assert b"".join([chunk async for chunk in releases.read_staged_file(staged, request)]) == WHEEL_BYTES
 
 
 async def test_strangers_see_no_stage(staged):
@@ -87,7 +88,7 @@ async def test_a_discarded_stage_keeps_its_filenames_used(staged):
     listed = await releases.list_stages(staged, uploads_pb2.ListStagesRequest(principal=ALICE_PRINCIPAL, project="demo"))
     assert list(listed.stages) == []
     with pytest.raises(errors.FileAlreadyExists):
-        await send(staged, wheel_bytes(), token="staging-token")  # even byte-identical
+        await send(staged, WHEEL_BYTES, token="staging-token")  # even byte-identical
     with pytest.raises(errors.StageNotFound):
         await releases.publish_stage(staged, action(uploads_pb2.PublishStageRequest))
 
