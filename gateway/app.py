@@ -19,6 +19,7 @@ from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
 from gateway.routes import api_project_policies, api_project_roles, pages_projects
 from gateway.routes import api_account, api_emails, pages_account
 from gateway.routes import pages_reauthenticate
+from gateway.routes import api_project_releases, pages_project_releases
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
 
@@ -56,6 +57,7 @@ def init_app(settings: Settings) -> web.Application:
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
                    api_token_disclosures, api_two_factor, pages_two_factor,
                    api_security_keys, api_project_policies, api_project_roles, pages_projects,
-                   api_account, api_emails, pages_account, pages_reauthenticate):
+                   api_account, api_emails, pages_account, pages_reauthenticate,
+                   api_project_releases, pages_project_releases):
         app.add_routes(module.routes)
     return app

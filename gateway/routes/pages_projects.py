@@ -16,6 +16,7 @@ from gateway.pages import render
 from gateway.reauthentication import page_url
 from gateway.routes.api_project_policies import get_policies, set_policies
 from gateway.routes.pages import _form_caller, _frame, _optional_caller
+from gateway.routes.pages_project_releases import release_sections
 
 routes = web.RouteTableDef()
 
@@ -27,7 +28,9 @@ POLICY_TEXT = {
         "the token's owner to have a security key"
     ),
     "require_scoped_tokens": "Uploads only with API tokens scoped to this project (user-wide tokens are refused)",
-    "require_staged_releases": "Require staged releases (recorded now; enforced once staged releases exist)",
+    "require_staged_releases": (
+        "Require staged releases: every upload waits in a stage until a maintainer publishes it"
+    ),
 }
 REFUSALS = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT)
 
@@ -50,6 +53,7 @@ async def _page(request: web.Request, caller, name: str, policies=None, error: s
         request, "project.html", status=403 if error else 200, project=project.project.name,
         versions=list(reversed(project.versions)), role=policies.role if policies else "",
         policies=_policy_rows(policies), error=error, notice=notice, **_frame(caller),
+        **await release_sections(request, caller, name, project),
     )
 
 
