@@ -72,6 +72,14 @@ def test_maintainers_see_the_staged_files_with_their_hashes_and_can_download_the
     assert anonymous.status_code == 401
 
 
+def test_the_project_page_shows_the_stage_with_hashes_and_forms(alice, staged):
+    page = alice.http.get(f"{alice.gatehouse.url}/projects/{NAME}/")
+    assert page.status_code == 200 and "Staged releases" in page.text
+    assert hashlib.sha256(staged[0].read_bytes()).hexdigest() in page.text
+    assert f'action="/projects/{NAME}/releases/1.0/publish"' in page.text
+    assert "Staged releases" not in requests.get(f"{alice.gatehouse.url}/projects/{NAME}/", timeout=10).text
+
+
 def test_a_staged_file_is_not_served_by_the_public_files_route(alice, staged):
     stored = [path for path in (alice.gatehouse.data_dir / "files").rglob(staged[0].name)]
     (path,) = stored
@@ -108,6 +116,17 @@ def test_a_yanked_release_is_skipped_unless_pinned(alice, published, tmp_path):
     assert unpinned.returncode != 0, unpinned.stdout
     pinned = pip_install(alice.gatehouse, f"{NAME}==1.0", tmp_path / "pinned")
     assert pinned.returncode == 0, pinned.stdout + pinned.stderr
+
+
+def test_the_project_page_unyanks(alice, published):
+    page = alice.http.get(f"{alice.gatehouse.url}/projects/{NAME}/")
+    assert "broken build" in page.text and f'action="/projects/{NAME}/releases/1.0/unyank"' in page.text
+    done = alice.http.post(f"{alice.gatehouse.url}/projects/{NAME}/releases/1.0/unyank",
+                           data={"csrf_token": alice.csrf}, allow_redirects=True)
+    assert done.status_code == 200 and done.url.endswith(f"/projects/{NAME}/")
+    assert f'action="/projects/{NAME}/releases/1.0/yank"' in done.text
+    simple = requests.get(f"{alice.gatehouse.url}/simple/{NAME}/", timeout=10).text
+    assert "data-yanked" not in simple
 
 
 def test_a_token_without_the_yank_action_cannot_yank(alice, published):
