@@ -81,13 +81,16 @@ async def _token_owner(deps: Dependencies, request, state: model.ProjectState) -
     return common_pb2.Principal(user_id=uploader.user_id, username=uploader.username, token_id=uploader.token_id)
 
 
-async def _act(deps: Dependencies, request, decide, response_type, outcome: str):
+async def _act(deps: Dependencies, request, decide, response_type, outcome: str, token_allowed: bool = False):
     """Loads the project, decides, records the events and updates the read models in one unit
-    of work (re-run on a concurrent change)."""
+    of work (re-run on a concurrent change). An API token is verified only where `token_allowed`;
+    elsewhere the decision refuses it (no person, no second factor)."""
     command = await _command(deps, request)
     async with deps.units() as unit:
         first = await project_state(unit, request.project)
-    principal = await _token_owner(deps, request, first) if request.token else request.principal
+    principal = request.principal
+    if request.token and token_allowed:
+        principal = await _token_owner(deps, request, first)
 
     async def handle(unit):
         state = await project_state(unit, request.project)
@@ -130,9 +133,11 @@ async def yank_release(deps: Dependencies, request: uploads_pb2.YankReleaseReque
     """Yanks a published release (PEP 592) with a reason. Raises ProjectNotFound, ReleaseNotFound,
     InvalidYankReason, NotACollaborator, ReauthenticationRequired, the project policy errors,
     InvalidToken (a token whose caveats do not allow `yank`) or TokensUnavailable."""
-    return await _act(deps, request, releases.decide_yank, uploads_pb2.YankReleaseResponse, "yanked")
+    return await _act(deps, request, releases.decide_yank, uploads_pb2.YankReleaseResponse, "yanked",
+                      token_allowed=True)
 
 
 async def unyank_release(deps: Dependencies, request: uploads_pb2.UnyankReleaseRequest):
     """Un-yanks a release. Raises as yank_release (except InvalidYankReason)."""
-    return await _act(deps, request, releases.decide_unyank, uploads_pb2.UnyankReleaseResponse, "unyanked")
+    return await _act(deps, request, releases.decide_unyank, uploads_pb2.UnyankReleaseResponse, "unyanked",
+                      token_allowed=True)
