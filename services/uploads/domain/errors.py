@@ -93,12 +93,6 @@ class NotACollaborator(Forbidden):
     code = "not_a_collaborator"
 
 
-class StagingUnavailable(Forbidden):
-    """A staging-only token was used, and staged releases do not exist yet."""
-
-    code = "staging_unavailable"
-
-
 class VersionNotNewer(Forbidden):
     """A newer-only token uploaded a version not above every existing release."""
 
