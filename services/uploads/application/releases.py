@@ -29,7 +29,9 @@ async def _collaborator_state(deps: Dependencies, principal, project: str) -> tu
         state = await project_state(unit, project)
     role = state.roles.get(principal.user_id, "")
     if role not in model.UPLOAD_ROLES:
-        raise NotACollaborator(f"Only the Owners and Maintainers of project '{state.name}' can see its staged releases.")
+        raise NotACollaborator(
+            f"Only the Owners and Maintainers of project '{state.name}' can see its staged releases."
+        )
     return state, role
 
 

@@ -125,7 +125,8 @@ def _apply_release_event(state: ProjectState, event) -> ProjectState:
         return replace(state, stages={**state.stages, key: stage})
     if isinstance(event, events.FileStaged):
         stage = state.stages.get(key, Stage(event.version))
-        return replace(state, stages={**state.stages, key: replace(stage, filenames=(*stage.filenames, event.filename))})
+        grown = replace(stage, filenames=(*stage.filenames, event.filename))
+        return replace(state, stages={**state.stages, key: grown})
     if isinstance(event, events.ReleasePublished):
         releases = {**state.releases, key: state.releases.get(key, event.version)}
         tokens = {**state.release_tokens, key: state.release_tokens.get(key, event.created_by_token_id)}

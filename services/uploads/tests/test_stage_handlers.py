@@ -19,6 +19,7 @@ from services.uploads.tests.test_upload import recorded, send
 
 WHEEL = "demo-1.0-py3-none-any.whl"
 WHEEL_BYTES = wheel_bytes()  # once: a zip holds its build time
+LIST_REQUEST = uploads_pb2.ListStagesRequest(principal=ALICE_PRINCIPAL, project="demo")
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def action(request_type, version="1.0", facts=None, **fields):
 async def test_a_staged_file_is_not_on_the_index_but_listed_for_maintainers(staged):
     project = await handlers.get_project(staged, "demo")
     assert list(project.files) == [] and list(project.versions) == []
-    stages = await releases.list_stages(staged, uploads_pb2.ListStagesRequest(principal=ALICE_PRINCIPAL, project="demo"))
+    stages = await releases.list_stages(staged, LIST_REQUEST)
     (stage,) = stages.stages
     (staged_file,) = stage.files
     assert (stage.version, staged_file.filename, len(staged_file.blake2_256)) == ("1.0", WHEEL, 64)
@@ -85,7 +86,7 @@ async def test_the_require_staged_releases_policy_stages_every_upload(staged, to
 async def test_a_discarded_stage_keeps_its_filenames_used(staged):
     answer = await releases.discard_stage(staged, action(uploads_pb2.DiscardStageRequest))
     assert (answer.outcome, list(answer.filenames)) == ("discarded", [WHEEL])
-    listed = await releases.list_stages(staged, uploads_pb2.ListStagesRequest(principal=ALICE_PRINCIPAL, project="demo"))
+    listed = await releases.list_stages(staged, LIST_REQUEST)
     assert list(listed.stages) == []
     with pytest.raises(errors.FileAlreadyExists):
         await send(staged, WHEEL_BYTES, token="staging-token")  # even byte-identical
