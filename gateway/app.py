@@ -19,6 +19,7 @@ from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
 from gateway.routes import api_project_policies, api_project_roles, pages_collaborators, pages_projects
 from gateway.routes import api_account, api_emails, pages_account
 from gateway.routes import pages_new_device, pages_reauthenticate, recovery
+from gateway.routes import api_project_releases, pages_project_releases
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
 
@@ -57,6 +58,6 @@ def init_app(settings: Settings) -> web.Application:
                    api_token_disclosures, api_two_factor, pages_two_factor,
                    api_security_keys, api_project_policies, api_project_roles, pages_projects, pages_collaborators,
                    api_account, api_emails, pages_account, pages_reauthenticate, pages_new_device,
-                   recovery):
+                   recovery, api_project_releases, pages_project_releases):
         app.add_routes(module.routes)
     return app

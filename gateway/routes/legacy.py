@@ -6,6 +6,9 @@ go straight into the gRPC client stream. The uploads service validates and decid
 
 from __future__ import annotations
 
+import asyncio
+
+import grpc
 from aiohttp import BodyPartReader, web
 
 from gatehouse.uploads.v1 import uploads_pb2
@@ -57,10 +60,30 @@ async def _read_header(request: web.Request, reader) -> tuple[uploads_pb2.Upload
     raise BadRequest("Upload payload does not have a file.")
 
 
-async def _stream(header: uploads_pb2.UploadHeader, part: BodyPartReader):
-    yield uploads_pb2.UploadRequest(header=header)
-    while chunk := await part.read_chunk(CHUNK):
-        yield uploads_pb2.UploadRequest(chunk=chunk)
+async def _write_body(call, header: uploads_pb2.UploadHeader, part: BodyPartReader) -> None:
+    """Writes the header and then the file's chunks to the Upload call. A client that goes away
+    mid-body cancels the call, so the uploads service drops the partial file."""
+    try:
+        await call.write(uploads_pb2.UploadRequest(header=header))
+        while chunk := await part.read_chunk(CHUNK):
+            await call.write(uploads_pb2.UploadRequest(chunk=chunk))
+        await call.done_writing()
+    except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+        pass  # the call ended before the body did: its status says why
+    except BaseException:
+        call.cancel()
+        raise
+
+
+async def _stream(call, header: uploads_pb2.UploadHeader, part: BodyPartReader) -> uploads_pb2.UploadResponse:
+    """The Upload call's answer, while the body streams into it. A service that answers early
+    (a refusal, or a crash) stops the reading at once instead of waiting for the rest of the body."""
+    writer = asyncio.create_task(_write_body(call, header, part))
+    try:
+        return await call
+    finally:
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
 
 
 @routes.post("/legacy/")
@@ -72,5 +95,5 @@ async def upload(request: web.Request) -> web.Response:
     header, content = await _read_header(request, await request.multipart())
     header.token = token
     header.context.CopyFrom(request_context(request))
-    answer = await request.app[CLIENTS].uploads.Upload(_stream(header, content), timeout=3600)
+    answer = await _stream(request.app[CLIENTS].uploads.Upload(timeout=3600), header, content)
     return web.Response(text=f"OK: {answer.filename} ({answer.outcome})\n")

@@ -20,6 +20,7 @@ from gateway.reauthentication import page_url
 from gateway.routes.api_project_policies import get_policies, set_policies
 from gateway.routes.api_project_roles import list_collaborators, my_projects
 from gateway.routes.pages import _form_caller, _frame, _optional_caller
+from gateway.routes.pages_project_releases import release_sections
 
 routes = web.RouteTableDef()
 
@@ -31,7 +32,9 @@ POLICY_TEXT = {
         "the token's owner to have a security key"
     ),
     "require_scoped_tokens": "Uploads only with API tokens scoped to this project (user-wide tokens are refused)",
-    "require_staged_releases": "Require staged releases (recorded now; enforced once staged releases exist)",
+    "require_staged_releases": (
+        "Require staged releases: every upload waits in a stage until a maintainer publishes it"
+    ),
 }
 # Refusals a page shows in the service's words (anything else is the error page's business).
 REFUSALS = (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
@@ -111,6 +114,7 @@ async def project_page(request: web.Request, caller, name: str, status: int = 20
         request, "project.html", status=status, project=project.project.name, releases=_releases(project),
         role=role, collaborators=collaborators, invitations=invitations, policies=_policy_rows(policies),
         roles=("Owner", "Maintainer"), **messages, **_frame(caller),
+        **await release_sections(request, caller, name, project),
     )
 
 

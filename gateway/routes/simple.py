@@ -1,4 +1,6 @@
-"""The Simple API pip installs from: PEP 503 HTML and PEP 691 JSON, PEP 658/714 metadata."""
+"""The Simple API pip installs from: PEP 503 HTML and PEP 691 JSON, PEP 658/714 metadata, PEP 592
+yanking, PEP 700 sizes, upload times and versions. Only published files are listed (the uploads
+service leaves staged ones out of GetProject and refuses them to ReadFile)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,9 @@ routes = web.RouteTableDef()
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPE = "application/vnd.pypi.simple.v1+html"
+# PEP 691's aliases for "the latest version this server speaks" (v1 here).
+JSON_TYPES = frozenset({JSON_TYPE, "application/vnd.pypi.simple.latest+json"})
+HTML_TYPES = frozenset({HTML_TYPE, "application/vnd.pypi.simple.latest+html", "text/html", "*/*"})
 API_VERSION = "1.1"
 
 
@@ -30,9 +35,9 @@ def _wants_json(request: web.Request) -> bool:
                 quality = float(params.strip()[2:])
             except ValueError:
                 quality = 0.0
-        if media.strip() == JSON_TYPE:
+        if media.strip() in JSON_TYPES:
             best_json = max(best_json, quality)
-        elif media.strip() in (HTML_TYPE, "text/html", "*/*"):
+        elif media.strip() in HTML_TYPES:
             best_html = max(best_html, quality)
     return best_json > best_html
 
@@ -55,11 +60,17 @@ async def index(request: web.Request) -> web.Response:
             "meta": {"api-version": API_VERSION},
             "projects": [{"name": project.name} for project in projects],
         }
-        return web.json_response(document, content_type=JSON_TYPE)
+        return _negotiated(web.json_response(document, content_type=JSON_TYPE))
     links = "".join(
         f'<a href="/simple/{html.escape(p.normalized_name)}/">{html.escape(p.name)}</a>\n' for p in projects
     )
-    return web.Response(text=_html_page("Simple index", links), content_type="text/html")
+    return _negotiated(web.Response(text=_html_page("Simple index", links), content_type="text/html"))
+
+
+def _negotiated(response: web.Response) -> web.Response:
+    # The answer depends on Accept (PEP 691): caches must keep the forms apart.
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def _file_json(distribution: uploads_pb2.DistributionFile) -> dict:
@@ -104,10 +115,11 @@ async def project_page(request: web.Request) -> web.Response:
             "files": [_file_json(distribution) for distribution in answer.files],
             "versions": list(answer.versions),
         }
-        return web.json_response(document, content_type=JSON_TYPE)
+        return _negotiated(web.json_response(document, content_type=JSON_TYPE))
     links = "".join(_file_link(distribution) for distribution in answer.files)
     title = f"Links for {answer.project.name}"
-    return web.Response(text=_html_page(title, f"<h1>{html.escape(title)}</h1>\n{links}"), content_type="text/html")
+    page = _html_page(title, f"<h1>{html.escape(title)}</h1>\n{links}")
+    return _negotiated(web.Response(text=page, content_type="text/html"))
 
 
 @routes.get("/files/{path:.+}")

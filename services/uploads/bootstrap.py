@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import structlog
+
 from gatehouse.grpc_runtime.channels import open_channel
 from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.service_runtime import build_runtime
@@ -78,10 +80,15 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     runtime = build_runtime(settings, "uploads", metadata, store, MIGRATIONS)
     tokens_channel = open_channel(settings, "tokens")
     mfa_channel = open_channel(settings, "mfa")
+    files = LocalFileStore(settings.data_dir / "files")
+    # Uploads a killed process was receiving: never recorded, so never needed.
+    swept = files.sweep_incoming()
+    if swept:
+        structlog.get_logger(__name__).info("uploads.incoming_swept", files=swept)
     deps = Dependencies(
         units=runtime.units,
         tokens=GrpcTokenVerifier(tokens_channel),
-        files=LocalFileStore(settings.data_dir / "files"),
+        files=files,
         origin=settings.origin,
         max_file_size=max_file_size(),
         second_factors=GrpcSecondFactors(mfa_channel),

@@ -106,12 +106,15 @@ class Maintainer:
             time.sleep(0.05)
 
 
-def build_project(where: Path, name: str, version: str, marker: str = "") -> list[Path]:
-    """A real project built with `python -m build` into wheel and sdist; returns the files."""
+def build_project(where: Path, name: str, version: str, marker: str = "", filler: int = 0) -> list[Path]:
+    """A real project built with `python -m build` into wheel and sdist; returns the files.
+    `filler`: that many random hexadecimal characters in the module, for a bigger file."""
     source = where / f"{name}-{version}-src{marker}"
     package = name.replace("-", "_")
     (source / "src" / package).mkdir(parents=True)
-    (source / "src" / package / "__init__.py").write_text(f'__version__ = "{version}"\nMARKER = "{marker}"\n')
+    (source / "src" / package / "__init__.py").write_text(
+        f'__version__ = "{version}"\nMARKER = "{marker}"\nFILLER = "{os.urandom(filler // 2).hex()}"\n'
+    )
     (source / "README.md").write_text(f"# {name}\n\nA project for Gatehouse's tests.\n")
     (source / "pyproject.toml").write_text(
         textwrap.dedent(

@@ -34,7 +34,7 @@ def test_a_newer_only_token_uploads_the_wheel_and_sdist_of_a_new_release(alice, 
 
 def test_a_token_without_an_actions_caveat_may_create_a_project_by_uploading(alice, tmp_path):
     token = alice.create_token("default-actions")
-    assert set(token["caveats"]["actions"]) == {"upload", "create-project"}
+    assert set(token["caveats"]["actions"]) == {"upload", "create-project", "yank"}
     done = twine_upload(alice.gatehouse, token["token"], build_project(tmp_path, "brand-new", "1.0"))
     assert done.returncode == 0, _said(done)
 

@@ -41,6 +41,9 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "ReleaseCreated": "project:release:created",
     "FileAdded": "file:file:added",
     "UploadRejected": "project:upload:rejected",
+    "ReleaseStaged": "project:release:staged",
+    "FileStaged": "file:file:staged",
+    "StagedReleaseDiscarded": "project:release:stage_discarded",
     "RecoveryCodesGenerated": "account:recovery_codes:generated",
     "RecoveryCodesRegenerated": "account:recovery_codes:regenerated",
     "RecoveryCodesConfirmed": "account:recovery_codes:confirmed",
@@ -82,7 +85,6 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
 # Catalogued event types no service emits yet; a test keeps this list honest.
 PLANNED_EVENT_TYPES = frozenset({
     "EmailSent",
-    "ReleaseYanked", "ReleaseUnyanked", "ReleasePublished",
     "FileRemoved",
 })
 
@@ -213,6 +215,11 @@ RENDERERS: dict[str, Renderer] = {
         f"File {r.get('filename', '')} added to release {r.get('version', '')}"
     ),
     "project:upload:rejected": lambda r: _with_reason(f"Upload of {r.get('filename', '')} rejected", r),
+    "project:release:staged": lambda r: f"Release {r.get('version', '')} staged (not visible to installers yet)",
+    "file:file:staged": lambda r: f"File {r.get('filename', '')} staged for release {r.get('version', '')}",
+    "project:release:stage_discarded": lambda r: (
+        f"Staged release {r.get('version', '')} discarded ({len(r.get('filenames', []) or [])} files)"
+    ),
     "account:recovery_codes:generated": lambda r: f"{r.get('count', 0)} recovery codes generated",
     "account:recovery_codes:regenerated": lambda r: "Recovery codes regenerated (the old ones no longer work)",
     "account:recovery_codes:confirmed": lambda r: "Recovery codes confirmed as saved (one code burned)",
@@ -249,7 +256,9 @@ RENDERERS: dict[str, Renderer] = {
     ),
     "project:release:yanked": lambda r: _with_reason(f"Release {r.get('version', '')} yanked", r),
     "project:release:unyanked": lambda r: f"Release {r.get('version', '')} no longer yanked",
-    "project:release:published_from_stage": lambda r: f"Staged release {r.get('version', '')} published",
+    "project:release:published_from_stage": lambda r: (
+        f"Staged release {r.get('version', '')} published ({len(r.get('filenames', []) or [])} files)"
+    ),
     "project:policy:changed": _policy_changed,
     "project:role:invite": lambda r: (
         f"{r.get('username', '') or 'A user'} invited as {r.get('role', '')} by {r.get('invited_by_username', '') or 'an Owner'}"

@@ -157,6 +157,23 @@ def sample_events() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]
             user_id=ALICE, recovery_id="r1", cancelled_by="link"), user_subject()),
         "RecoveryCompleted": ("identity", alice_stream, identity_events.RecoveryCompleted(
             user_id=ALICE, recovery_id="r1", methods_removed=3, sessions_ended=1), user_subject()),
+        "ReleaseStaged": ("uploads", project_stream, upload_events.ReleaseStaged(
+            project_id=PROJECT_ID, project_name="Demo", version="2.0", created_by_token_id="t1"),
+            project_subject()),
+        "FileStaged": ("uploads", project_stream, upload_events.FileStaged(
+            project_id=PROJECT_ID, project_name="Demo", version="2.0", filename="demo-2.0.tar.gz",
+            packagetype="sdist", size=10, sha256="cd" * 32, blake2_256="ef" * 32), project_subject()),
+        "ReleasePublished": ("uploads", project_stream, upload_events.ReleasePublished(
+            project_id=PROJECT_ID, project_name="Demo", version="2.0", filenames=["demo-2.0.tar.gz"],
+            release_created=True), project_subject()),
+        "StagedReleaseDiscarded": ("uploads", project_stream, upload_events.StagedReleaseDiscarded(
+            project_id=PROJECT_ID, project_name="Demo", version="2.1", filenames=["demo-2.1.tar.gz"]),
+            project_subject()),
+        "ReleaseYanked": ("uploads", project_stream, upload_events.ReleaseYanked(
+            project_id=PROJECT_ID, project_name="Demo", version="1.0", reason="broken on Windows"),
+            project_subject()),
+        "ReleaseUnyanked": ("uploads", project_stream, upload_events.ReleaseUnyanked(
+            project_id=PROJECT_ID, project_name="Demo", version="1.0"), project_subject()),
     }
 
 

@@ -14,6 +14,9 @@ SAMPLES = every_sample()
 ALICE_LOG, BOB_LOG, DEMO_LOG = f"user:{ALICE}", f"user:{BOB}", "project:demo"
 PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadRejected", "ProjectPolicyChanged",
                   "ProjectLimitsChanged"}
+# Staged releases and yanking (issue 8).
+PROJECT_EVENTS |= {"ReleaseStaged", "FileStaged", "ReleasePublished", "StagedReleaseDiscarded",
+                   "ReleaseYanked", "ReleaseUnyanked"}
 USER_AND_PROJECT_EVENTS = {"ProjectTokenAdded", "ProjectTokenRemoved"}
 ROLE_EVENTS = {"RoleAdded", "RoleChanged", "RoleRemoved", "RoleInvitationCreated", "RoleInvitationDeclined",
                "RoleInvitationRevoked"}

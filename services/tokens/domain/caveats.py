@@ -22,9 +22,10 @@ from packaging.version import InvalidVersion, Version
 
 CAVEAT_VERSION = 1
 KNOWN_ACTIONS = ("upload", "create-project", "yank", "manage-roles", "read-audit")
-# PyPI's behaviour: a token issued without an actions caveat may only upload, and an upload may
-# create the project it names (the uploads service asks for `create-project` then).
-DEFAULT_ACTIONS = ("create-project", "upload")
+# PyPI's behaviour: a token issued without an actions caveat may upload, and an upload may
+# create the project it names (the uploads service asks for `create-project` then); beyond PyPI,
+# it may also yank and un-yank releases of the projects it covers (issue 8).
+DEFAULT_ACTIONS = ("create-project", "upload", "yank")
 # An upload that creates its project is an upload too: both actions must be allowed.
 REQUIRED_ACTIONS = {"create-project": ("upload", "create-project")}
 # Actions that upload a release (version pins apply to them).
@@ -37,7 +38,7 @@ PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9._*-]{1,100}$")
 # The longest caveat we read; a list of many project names fits easily.
 MAX_CAVEAT_CHARS = 4096
 UNREADABLE_REASON = "the token has a caveat this server does not understand."
-ONLY_UPLOAD_REASON = "the token may only be used for uploads."
+ONLY_UPLOAD_REASON = "the token may only be used for uploads and yanking."
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -357,7 +358,7 @@ def check(caveat: Caveat, presented: Presentation) -> str | None:
 
 def check_implicit_actions(caveats: list[Caveat], presented: Presentation) -> str | None:
     """A token with no actions caveat at all may only upload (creating the project it uploads
-    to, as on PyPI) or merely authenticate."""
+    to, as on PyPI), yank, or merely authenticate."""
     if any(isinstance(caveat, ActionsCaveat) for caveat in caveats):
         return None
     if presented.action in ("", *DEFAULT_ACTIONS):

@@ -130,14 +130,15 @@ def test_pipeline_requires_every_caveat_and_keeps_the_first_reason():
     assert pipeline.verdict() == f"the token expired at {cv.rfc3339(NOW - 1)}."
 
 
-def test_a_token_without_an_actions_caveat_may_only_upload():
+def test_a_token_without_an_actions_caveat_may_only_upload_and_yank():
     assert cv.check_implicit_actions([], presented(action="upload")) is None
     assert cv.check_implicit_actions([], presented(action="")) is None
-    assert cv.check_implicit_actions([], presented(action="yank")) == cv.ONLY_UPLOAD_REASON
+    assert cv.check_implicit_actions([], presented(action="yank")) is None
+    assert cv.check_implicit_actions([], presented(action="manage-roles")) == cv.ONLY_UPLOAD_REASON
     # As on PyPI, an upload may create the project it names.
     assert cv.check_implicit_actions([], presented(action="create-project")) is None
-    with_actions = [cv.ActionsCaveat(frozenset({"yank"}))]
-    assert cv.check_implicit_actions(with_actions, presented(action="yank")) is None
+    with_actions = [cv.ActionsCaveat(frozenset({"manage-roles"}))]
+    assert cv.check_implicit_actions(with_actions, presented(action="manage-roles")) is None
 
 
 def test_a_projects_caveat_may_bind_listed_names_to_ids():

@@ -23,7 +23,7 @@ def test_issuing_records_the_caveat_documents_and_expiry_but_no_secret():
     assert json.loads(event.caveats_json) == [
         {"v": 1, "user": USER},
         {"v": 1, "projects": ["demo"]},
-        {"v": 1, "actions": ["create-project", "upload"]},
+        {"v": 1, "actions": ["create-project", "upload", "yank"]},
         {"v": 1, "exp": NOW + 60},
     ]
     assert event.expires_at_us == (NOW + 60) * 1_000_000

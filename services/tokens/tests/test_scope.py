@@ -18,8 +18,8 @@ def test_validation_normalizes_names_networks_versions_and_makes_the_default_act
     assert scope.project_pattern == "acme-*"
     assert scope.cidrs == ("10.0.0.0/8", "::1/128")
     assert scope.version == "1.0"
-    # PyPI's default: upload, creating the project on its first upload.
-    assert scope.actions == ("create-project", "upload")
+    # PyPI's default: upload, creating the project on its first upload; and yank (issue 8).
+    assert scope.actions == ("create-project", "upload", "yank")
     assert validated(Scope(actions=("upload",)), NOW).actions == ("upload",)
 
 

@@ -38,14 +38,24 @@ async def projects_named(connection: AsyncConnection, normalized_names: list[str
     return list(await connection.execute(query))
 
 
-async def files_of(connection: AsyncConnection, project_id: str) -> list:
-    """The project's file rows, oldest upload first."""
+PUBLISHED, STAGED, DISCARDED = "published", "staged", "discarded"
+
+
+async def files_of(connection: AsyncConnection, project_id: str, status: str = PUBLISHED) -> list:
+    """The project's file rows with `status` (by default those installers see), oldest first."""
     query = (
         sa.select(files)
-        .where(files.c.project_id == project_id)
+        .where(files.c.project_id == project_id, files.c.status == status)
         .order_by(files.c.upload_time_us, files.c.filename)
     )
     return list(await connection.execute(query))
+
+
+async def staged_file(connection: AsyncConnection, project_id: str, filename: str):
+    """The project's staged file row with this filename, or None."""
+    query = sa.select(files).where(files.c.project_id == project_id, files.c.filename == filename,
+                                   files.c.status == STAGED)
+    return (await connection.execute(query)).first()
 
 
 async def versions_of(connection: AsyncConnection, project_id: str) -> list[str]:
@@ -66,8 +76,10 @@ async def file_with_blake2(connection: AsyncConnection, blake2_256: str):
 
 
 async def file_at(connection: AsyncConnection, path: str):
-    """The file row stored at this relative path, or None."""
-    return (await connection.execute(sa.select(files).where(files.c.path == path))).first()
+    """The published file row stored at this relative path, or None (staged and discarded files
+    are never served by path)."""
+    query = sa.select(files).where(files.c.path == path, files.c.status == PUBLISHED)
+    return (await connection.execute(query)).first()
 
 
 async def project_folded_like(connection: AsyncConnection, name: str):
@@ -204,33 +216,74 @@ def _statements_for(event, envelope: envelope_pb2.EventEnvelope) -> list:
                                            created_at_us=time_us, folded_name=fold_confusable(event.name),
                                            created_by_user_id=event.created_by_user_id,
                                            created_from_ip=envelope.actor.ip_address)]
-    if isinstance(event, events.FileAdded):
-        return [sa.insert(files).values(_file_row(event, time_us)),
+    if isinstance(event, events.ReleaseCreated):
+        return [_insert_release(event, time_us)]
+    if isinstance(event, (events.FileAdded, events.FileStaged)):
+        # A staged file's name is used too: discarding the stage never frees it.
+        status = PUBLISHED if isinstance(event, events.FileAdded) else STAGED
+        return [sa.insert(files).values(_file_row(event, time_us, status)),
                 sa.insert(used_filenames).values(filename=event.filename, project_id=event.project_id,
                                                  first_used_at_us=time_us)]
-    statement = _insert_for(event, time_us)
-    return [] if statement is None else [statement]
+    return _release_statements(event, time_us)
 
 
 def _insert_for(event, time_us: int):
-    if isinstance(event, events.RoleAdded):
-        return sa.insert(roles).values(project_id=event.project_id, user_id=event.user_id,
-                                       username=event.username, role=event.role)
-    if isinstance(event, events.ReleaseCreated):
-        return sa.insert(releases).values(project_id=event.project_id,
-                                          release_key=release_key(event.version),
-                                          version=event.version,
-                                          requires_python=event.requires_python,
-                                          summary=event.summary, created_at_us=time_us)
-    return None
+    return sa.insert(roles).values(project_id=event.project_id, user_id=event.user_id,
+                                   username=event.username, role=event.role)
 
 
-def _file_row(event, time_us: int) -> dict:
+def _insert_release(event, time_us: int):
+    return sa.insert(releases).values(project_id=event.project_id, release_key=release_key(event.version),
+                                      version=event.version, requires_python=event.requires_python,
+                                      summary=event.summary, created_at_us=time_us)
+
+
+def _release_statements(event, time_us: int) -> list:
+    if isinstance(event, events.ReleasePublished):
+        created = [_insert_release(event, time_us)] if event.release_created else []
+        published = (sa.update(files)
+                     .where(files.c.project_id == event.project_id, files.c.filename.in_(list(event.filenames)))
+                     .values(status=PUBLISHED, upload_time_us=time_us, version=event.version,
+                             yanked=_release_column(event, releases.c.yanked, False),
+                             yanked_reason=_release_column(event, releases.c.yanked_reason, "")))
+        return [*created, published]
+    if isinstance(event, events.StagedReleaseDiscarded):
+        return [sa.update(files)
+                .where(files.c.project_id == event.project_id, files.c.filename.in_(list(event.filenames)))
+                .values(status=DISCARDED)]
+    if isinstance(event, events.ReleaseYanked):
+        return _yank_statements(event, True, event.reason)
+    if isinstance(event, events.ReleaseUnyanked):
+        return _yank_statements(event, False, "")
+    return []
+
+
+def _yank_statements(event, yanked: bool, reason: str) -> list:
+    key = release_key(event.version)
+    return [
+        sa.update(releases).where(releases.c.project_id == event.project_id, releases.c.release_key == key)
+        .values(yanked=yanked, yanked_reason=reason),
+        sa.update(files).where(files.c.project_id == event.project_id, files.c.version == event.version,
+                               files.c.status == PUBLISHED)
+        .values(yanked=yanked, yanked_reason=reason),
+    ]
+
+
+def _release_column(event, column, default):
+    # A file joining a yanked release is yanked with it.
+    query = sa.select(column).where(releases.c.project_id == event.project_id,
+                                    releases.c.release_key == release_key(event.version))
+    return sa.func.coalesce(query.scalar_subquery(), default)
+
+
+def _file_row(event, time_us: int, status: str) -> dict:
     return {
         "filename": event.filename, "project_id": event.project_id, "version": event.version,
         "packagetype": event.packagetype, "python_version": event.python_version,
         "path": event.path, "size": event.size, "md5": event.md5, "sha256": event.sha256,
         "blake2_256": event.blake2_256, "requires_python": event.requires_python,
         "metadata_sha256": event.metadata_sha256, "upload_time_us": time_us,
-        "yanked": False, "yanked_reason": "",
+        "yanked": _release_column(event, releases.c.yanked, False),
+        "yanked_reason": _release_column(event, releases.c.yanked_reason, ""),
+        "status": status,
     }

@@ -58,6 +58,9 @@ releases = sa.Table(
     sa.Column("requires_python", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("created_at_us", sa.BigInteger, nullable=False),
+    # PEP 592: installers skip a yanked release unless it is pinned exactly.
+    sa.Column("yanked", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("yanked_reason", sa.Text, nullable=False, server_default=""),
 )
 
 files = sa.Table(
@@ -78,6 +81,10 @@ files = sa.Table(
     sa.Column("upload_time_us", sa.BigInteger, nullable=False),
     sa.Column("yanked", sa.Boolean, nullable=False),
     sa.Column("yanked_reason", sa.Text, nullable=False),
+    # "published" (on the Simple API), "staged" (maintainers only) or "discarded" (a thrown-away
+    # stage's: served to no one, and its filename and digest stay taken).
+    sa.Column("status", sa.String(20), nullable=False, server_default="published"),
+    sa.Index("ix_files_project_status", "project_id", "status"),
 )
 
 # Every filename ever accepted. Rows are never deleted, not even when a file is (file deletion

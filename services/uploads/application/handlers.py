@@ -59,13 +59,14 @@ def _summary(row) -> uploads_pb2.ProjectSummary:
     )
 
 
-def _distribution_file(row) -> uploads_pb2.DistributionFile:
+def distribution_file(row) -> uploads_pb2.DistributionFile:
+    """A file row as the API answers it (path, digests, size, times, PEP 658 and 592 facts)."""
     return uploads_pb2.DistributionFile(
         filename=row.filename, version=row.version, packagetype=row.packagetype,
         path=row.path, sha256=row.sha256, requires_python=row.requires_python,
         yanked=row.yanked, yanked_reason=row.yanked_reason, size=row.size,
         upload_time_us=row.upload_time_us, metadata_sha256=row.metadata_sha256,
-        blake2_256=row.blake2_256,
+        md5=row.md5, blake2_256=row.blake2_256,
     )
 
 
@@ -103,7 +104,7 @@ async def get_project(deps: Dependencies, name: str) -> uploads_pb2.GetProjectRe
         versions = await repository.versions_of(unit.connection, project.project_id)
     return uploads_pb2.GetProjectResponse(
         project=_summary(project),
-        files=[_distribution_file(row) for row in files],
+        files=[distribution_file(row) for row in files],
         versions=sorted(versions, key=_version_order),
     )
 

@@ -27,7 +27,7 @@ from gatehouse.eventstore.store import ConcurrencyConflict, actor_from
 from gatehouse.tokens.v1 import tokens_pb2
 from gatehouse.uploads.v1 import uploads_pb2
 from services.uploads.adapters import archives, repository
-from services.uploads.adapters.storage import IncomingFile
+from services.uploads.adapters.storage import IncomingFile, StoredFile
 from services.uploads.application import upload_rules
 from services.uploads.application.handlers import Dependencies
 from services.uploads.application.receiving import OffLoopWriter
@@ -76,7 +76,7 @@ async def upload(
 
     Raises InvalidForm, InvalidMetadata, InvalidFilename, InvalidProjectName,
     ProhibitedProjectName (steps 1-3),
-    NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator, StagingUnavailable,
+    NotAuthenticated, InvalidToken, SecondFactorRequired, NotACollaborator,
     VersionNotNewer, ProjectPolicyRefused, TokensUnavailable, ProjectNameTooSimilar,
     ProjectCreationRateLimited, SdistAlreadyExists, ReleaseClosed (step 3), FileTooLarge,
     ProjectTooLarge, EmptyFile, DigestMismatch, InvalidDistribution (step 4) or
@@ -136,7 +136,7 @@ async def authenticate(deps: Dependencies, header, form: UploadForm, state) -> m
     # A single-use token is not consumed yet: the upload may still be refused (consume_token).
     verification = await deps.tokens.verify(header.token, operation_for(form, state), header.context,
                                             defer_consumption=True)
-    _check_verified(verification)
+    check_verified(verification)
     await require_second_factor(deps, verification.uploader)
     return verification.uploader
 
@@ -148,7 +148,8 @@ def operation_for(form: UploadForm, state) -> tokens_pb2.Operation:
                                 action="upload" if state else "create-project", version=form.version)
 
 
-def _check_verified(verification) -> None:
+def check_verified(verification) -> None:
+    """Raises InvalidToken with the tokens service's reason unless the token was valid."""
     if not verification.valid:
         reason = verification.reason or "The token is not valid."
         prefix = "" if reason.startswith(TOKEN_REASON_PREFIX) else TOKEN_REASON_PREFIX
@@ -162,7 +163,7 @@ async def consume_token(deps: Dependencies, submission: Submission, state) -> No
     if not submission.uploader.single_use:
         return
     header = submission.header
-    _check_verified(await deps.tokens.verify(header.token, operation_for(submission.form, state), header.context))
+    check_verified(await deps.tokens.verify(header.token, operation_for(submission.form, state), header.context))
 
 
 async def require_second_factor(deps: Dependencies, uploader: model.Uploader) -> None:
@@ -209,9 +210,26 @@ async def _accept(
         await consume_token(deps, submission, state)
         if identical:
             return _response("exists", submission, _name_of(state, form.name), digests)
-        path = await asyncio.to_thread(deps.files.keep, incoming, digests.sha256, filename, metadata)
-    command = _add_file(submission, state, digests, size, path, metadata)
-    return await deps.units.run(lambda unit: _record(unit, deps, submission, command))
+        stored = await asyncio.to_thread(deps.files.keep, incoming, digests.blake2_256, filename, metadata)
+        command = _add_file(submission, state, digests, size, stored.path, metadata)
+        return await _record_stored(deps, submission, command, stored, (incoming, metadata))
+
+
+async def _record_stored(deps: Dependencies, submission: Submission, command: model.AddFile,
+                         stored: StoredFile, source: tuple[IncomingFile, bytes | None]):
+    """Records the stored file. A path this upload created is removed again when the record is
+    refused (a concurrent upload won); a path that was already there (an identical concurrent
+    upload's) is linked again after success, in case that upload lost and removed it."""
+    try:
+        response = await deps.units.run(lambda unit: _record(unit, deps, submission, command))
+    except UploadsError:  # refused for sure; on any other failure the commit may have happened
+        if stored.created:
+            await asyncio.to_thread(deps.files.discard, stored.path)
+        raise
+    if not stored.created and response.outcome != "exists":
+        incoming, metadata = source
+        await asyncio.to_thread(deps.files.keep, incoming, command.digests.blake2_256, command.filename, metadata)
+    return response
 
 
 async def inspect_archive(deps: Dependencies, submission: Submission, incoming: IncomingFile) -> bytes | None:
@@ -252,11 +270,13 @@ async def receive(
 
 
 async def check_duplicates(connection, filename: str, digests: Digests, origin: str) -> bool:
-    """Step 5: True for a byte-identical re-upload of `filename`. Raises FileAlreadyExists when
-    the name is taken by other content, or the content was already uploaded under another name;
-    FilenameReused when the name belonged to a file since deleted (names are never reused)."""
+    """Step 5: True for a byte-identical re-upload of `filename` (published or staged). Raises
+    FileAlreadyExists when the name is taken by other content or by a discarded stage's file,
+    or the content was already uploaded under another name; FilenameReused when the name
+    belonged to a file since deleted (names are never reused)."""
     same_name = await repository.file_named(connection, filename)
-    if same_name is not None and hmac.compare_digest(same_name.sha256, digests.sha256):
+    if (same_name is not None and same_name.status != repository.DISCARDED
+            and hmac.compare_digest(same_name.sha256, digests.sha256)):
         return True
     if same_name is not None or await repository.file_with_blake2(connection, digests.blake2_256):
         raise FileAlreadyExists(
@@ -300,15 +320,16 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     # Concurrent uploads to one project may each have fitted its size quota alone.
     (await upload_rules.size_quota(unit.connection, deps, state, form.name)).check(command.size)
     command = replace(command, project_id=state.project_id) if state else command
-    new_events = model.upload_events(state, command, submission.uploader)
+    staged = model.goes_to_stage(state, submission.uploader)
+    new_events = model.upload_events(state, command, submission.uploader, staged)
     envelopes = await unit.record(
         model.stream_of(command.project_id), state.version if state else 0, new_events,
         submission.actor(), submission.subjects(command.project_id),
     )
     await repository.project(unit.connection, list(zip(envelopes, new_events)))
     log.info("upload.accepted", project=command.name, filename=command.filename,
-             sha256=command.digests.sha256)
-    return _response("created", submission, _name_of(state, form.name), command.digests)
+             sha256=command.digests.sha256, staged=staged)
+    return _response("staged" if staged else "created", submission, _name_of(state, form.name), command.digests)
 
 
 def _response(outcome: str, submission: Submission, project: str, digests: Digests):

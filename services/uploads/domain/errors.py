@@ -93,12 +93,6 @@ class NotACollaborator(Forbidden):
     code = "not_a_collaborator"
 
 
-class StagingUnavailable(Forbidden):
-    """A staging-only token was used, and staged releases do not exist yet."""
-
-    code = "staging_unavailable"
-
-
 class VersionNotNewer(Forbidden):
     """A newer-only token uploaded a version not above every existing release."""
 
@@ -274,3 +268,20 @@ class InvalidLimit(UploadsError):
     """A size limit that is not a number of bytes (negative): HTTP 400."""
 
     code = "invalid_limit"
+
+class StageNotFound(UploadsError):
+    """Nothing is staged for that version of the project: HTTP 404."""
+
+    code = "stage_not_found"
+
+
+class ReleaseNotFound(UploadsError):
+    """The project has no published release of that version: HTTP 404."""
+
+    code = "release_not_found"
+
+
+class InvalidYankReason(UploadsError):
+    """A yank reason that is too long or holds control characters: HTTP 400."""
+
+    code = "invalid_yank_reason"

@@ -13,12 +13,25 @@ from packaging.version import Version
 
 from gatehouse.events.v1 import uploads_pb2 as events
 from services.uploads.domain.content import Digests
-from services.uploads.domain.errors import NotACollaborator, StagingUnavailable, VersionNotNewer
+from services.uploads.domain.errors import NotACollaborator, VersionNotNewer
 from services.uploads.domain.names import check_name_allowed, check_project_name, normalize
 
 OWNER = "Owner"
 MAINTAINER = "Maintainer"
 UPLOAD_ROLES = frozenset({OWNER, MAINTAINER})
+# The project policy that sends every upload to a stage (domain/policies.py lists them all).
+REQUIRE_STAGED_RELEASES = "require_staged_releases"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A staged release: files uploaded for one version that installers do not see yet."""
+
+    version: str
+    requires_python: str = ""
+    summary: str = ""
+    created_by_token_id: str = ""
+    filenames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,8 @@ class ProjectState:
     # Size limits an operator set for this project (0: the index defaults).
     max_file_size: int = 0
     max_project_size: int = 0
+    stages: Mapping[str, Stage] = field(default_factory=dict)  # release_key -> its open stage
+    yanked: Mapping[str, str] = field(default_factory=dict)  # release_key -> reason (PEP 592)
     version: int = 0
 
     def owners(self) -> list[str]:
@@ -118,6 +133,32 @@ def _apply(state: ProjectState, event) -> ProjectState:
     if isinstance(event, events.ProjectPolicyChanged):
         changed = state.policies | {event.policy} if event.enabled else state.policies - {event.policy}
         return replace(state, policies=frozenset(changed))
+    return _apply_release_event(state, event)
+
+
+def _without(mapping: Mapping[str, object], key: str) -> dict:
+    return {existing: value for existing, value in mapping.items() if existing != key}
+
+
+def _apply_release_event(state: ProjectState, event) -> ProjectState:
+    key = release_key(event.version) if hasattr(event, "version") else ""
+    if isinstance(event, events.ReleaseStaged):
+        stage = Stage(event.version, event.requires_python, event.summary, event.created_by_token_id)
+        return replace(state, stages={**state.stages, key: stage})
+    if isinstance(event, events.FileStaged):
+        stage = state.stages.get(key, Stage(event.version))
+        grown = replace(stage, filenames=(*stage.filenames, event.filename))
+        return replace(state, stages={**state.stages, key: grown})
+    if isinstance(event, events.ReleasePublished):
+        releases = {**state.releases, key: state.releases.get(key, event.version)}
+        tokens = {**state.release_tokens, key: state.release_tokens.get(key, event.created_by_token_id)}
+        return replace(state, releases=releases, release_tokens=tokens, stages=_without(state.stages, key))
+    if isinstance(event, events.StagedReleaseDiscarded):
+        return replace(state, stages=_without(state.stages, key))
+    if isinstance(event, events.ReleaseYanked):
+        return replace(state, yanked={**state.yanked, key: event.reason})
+    if isinstance(event, events.ReleaseUnyanked):
+        return replace(state, yanked=_without(state.yanked, key))
     return state
 
 
@@ -164,12 +205,10 @@ def check_role(state: ProjectState, uploader: Uploader) -> None:
         )
 
 
-def check_staging_caveat(uploader: Uploader) -> None:
-    """Raises StagingUnavailable for a staging-only token (staged releases come later)."""
-    if uploader.staging_only:
-        raise StagingUnavailable(
-            "This token may only upload to a staged release, and staged releases are not available yet."
-        )
+def goes_to_stage(state: ProjectState | None, uploader: Uploader) -> bool:
+    """Whether an upload lands in a stage rather than on the index: the project requires staged
+    releases, or the token may only stage (its `staging_only` caveat)."""
+    return uploader.staging_only or (state is not None and REQUIRE_STAGED_RELEASES in state.policies)
 
 
 def check_newer_caveat(state: ProjectState | None, uploader: Uploader, version: str) -> None:
@@ -189,28 +228,30 @@ def check_newer_caveat(state: ProjectState | None, uploader: Uploader, version: 
 
 
 def _created_by(state: ProjectState, uploader: Uploader, version: str) -> bool:
-    creator = state.release_tokens.get(release_key(version), "")
+    key = release_key(version)
+    stage = state.stages.get(key)
+    creator = state.release_tokens.get(key, stage.created_by_token_id if stage else "")
     return bool(uploader.token_id) and creator == uploader.token_id
 
 
 def authorize(state: ProjectState | None, name: str, uploader: Uploader, version: str) -> None:
     """Whether the uploader may upload `version` of project `name` (None: not created yet).
 
-    Raises InvalidProjectName or ProhibitedProjectName (new project), NotACollaborator,
-    StagingUnavailable or VersionNotNewer.
+    Raises InvalidProjectName or ProhibitedProjectName (new project), NotACollaborator or
+    VersionNotNewer. (A staging-only token is allowed: its upload goes to a stage.)
     """
     if state is None:
         check_project_name(name)
         check_name_allowed(name)
     else:
         check_role(state, uploader)
-    check_staging_caveat(uploader)
     check_newer_caveat(state, uploader, version)
 
 
-def upload_events(state: ProjectState | None, command: AddFile, uploader: Uploader) -> list:
+def upload_events(state: ProjectState | None, command: AddFile, uploader: Uploader, staged: bool = False) -> list:
     """The events an accepted file records: ProjectCreated and RoleAdded(Owner) for a new
-    project, ReleaseCreated for a new version, and FileAdded."""
+    project, then ReleaseCreated for a new version and FileAdded; or, for a staged upload,
+    ReleaseStaged when the version has no stage yet and FileStaged."""
     new: list = []
     name = state.name if state else command.name
     if state is None:
@@ -221,21 +262,31 @@ def upload_events(state: ProjectState | None, command: AddFile, uploader: Upload
             events.RoleAdded(project_id=command.project_id, project_name=command.name,
                              user_id=uploader.user_id, username=uploader.username, role=OWNER),
         ]
-    if state is None or release_key(command.version) not in state.releases:
-        new.append(events.ReleaseCreated(project_id=command.project_id, project_name=name,
-                                         version=command.version,
-                                         requires_python=command.requires_python,
-                                         summary=command.summary,
-                                         created_by_token_id=uploader.token_id))
-    # A file joins the release it compares equal to (a "1.0.0" wheel joins release "1.0").
-    releases = state.releases if state else {}
-    release = releases.get(release_key(command.version), command.version)
-    new.append(_file_added(command, name, release))
+    release = _release_version(state, command.version, staged)
+    opens = state is None or release_key(command.version) not in (state.stages if staged else state.releases)
+    if opens:
+        opened = events.ReleaseStaged if staged else events.ReleaseCreated
+        new.append(opened(project_id=command.project_id, project_name=name, version=release,
+                          requires_python=command.requires_python, summary=command.summary,
+                          created_by_token_id=uploader.token_id))
+    new.append(_file_event(events.FileStaged if staged else events.FileAdded, command, name, release))
     return new
 
 
-def _file_added(command: AddFile, project_name: str, release: str):
-    return events.FileAdded(
+def _release_version(state: ProjectState | None, version: str, staged: bool) -> str:
+    # A file joins the release it compares equal to (a "1.0.0" wheel joins release "1.0"); a
+    # staged file joins that release's spelling too, or its stage's.
+    if state is None:
+        return version
+    key = release_key(version)
+    if key in state.releases:
+        return state.releases[key]
+    stage = state.stages.get(key) if staged else None
+    return stage.version if stage else version
+
+
+def _file_event(event_type, command: AddFile, project_name: str, release: str):
+    return event_type(
         project_id=command.project_id, project_name=project_name, version=release,
         filename=command.filename, packagetype=command.packagetype,
         python_version=command.python_version, size=command.size,

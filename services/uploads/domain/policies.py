@@ -18,14 +18,13 @@ from services.uploads.domain.errors import (
     ScopedTokenRequired,
     UnknownPolicy,
 )
-from services.uploads.domain.model import OWNER, ProjectState, Uploader
+from services.uploads.domain.model import OWNER, REQUIRE_STAGED_RELEASES, ProjectState, Uploader
 from services.uploads.domain.names import normalize
 
 REQUIRE_2FA = "require_2fa"
 REQUIRE_PHISHING_RESISTANT_2FA = "require_phishing_resistant_2fa"
 REQUIRE_SCOPED_TOKENS = "require_scoped_tokens"
-# Stored and shown only: staged releases (issue 8) will read it.
-REQUIRE_STAGED_RELEASES = "require_staged_releases"
+# REQUIRE_STAGED_RELEASES (every upload goes to a stage) is read by the model's goes_to_stage.
 POLICIES = (REQUIRE_2FA, REQUIRE_PHISHING_RESISTANT_2FA, REQUIRE_SCOPED_TOKENS, REQUIRE_STAGED_RELEASES)
 
 # What mfa's ListMethods names; recovery codes alone are a fallback, not a second factor.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from gatehouse.uploads.v1 import uploads_pb2, uploads_pb2_grpc
-from services.uploads.application import collaborators, handlers, policies, project_limits, roles, upload
+from services.uploads.application import collaborators, handlers, policies, project_limits, releases, roles, upload
 from services.uploads.domain import errors
 
 # The one place uploads errors become gRPC statuses (the gateway turns them into HTTP).
@@ -24,6 +24,8 @@ STATUS_OF_ERROR = {
     errors.InvitationExpired: grpc.StatusCode.FAILED_PRECONDITION,
     errors.LastOwner: grpc.StatusCode.FAILED_PRECONDITION,
     errors.ProjectCreationRateLimited: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    errors.StageNotFound: grpc.StatusCode.NOT_FOUND,
+    errors.ReleaseNotFound: grpc.StatusCode.NOT_FOUND,
 }
 
 
@@ -116,3 +118,33 @@ class UploadsServicer(uploads_pb2_grpc.UploadsServiceServicer):
         """Sets a project's own size limits (operators only); PERMISSION_DENIED for anyone else,
         NOT_FOUND for no project, INVALID_ARGUMENT for a negative size."""
         return await project_limits.set_project_limits(self._deps, request)
+
+    # --- Staged releases and yanking (issue 8) ---
+
+    async def ListStages(self, request, context):
+        """The project's staged releases with their files' digests; NOT_FOUND for no project,
+        PERMISSION_DENIED unless Owner or Maintainer."""
+        return await releases.list_stages(self._deps, request)
+
+    async def ReadStagedFile(self, request, context):
+        """A staged file's bytes for a collaborator; NOT_FOUND unless staged in the project."""
+        async for chunk in releases.read_staged_file(self._deps, request):
+            yield uploads_pb2.ReadStagedFileResponse(chunk=chunk)
+
+    async def PublishStage(self, request, context):
+        """Publishes a whole stage; NOT_FOUND when nothing is staged, PERMISSION_DENIED for an
+        API token, a stale login, a non-collaborator or a login the project's policies refuse."""
+        return await releases.publish_stage(self._deps, request)
+
+    async def DiscardStage(self, request, context):
+        """Discards a stage; errors as PublishStage."""
+        return await releases.discard_stage(self._deps, request)
+
+    async def YankRelease(self, request, context):
+        """Yanks a published release; NOT_FOUND for no such release, INVALID_ARGUMENT for a bad
+        reason, PERMISSION_DENIED as PublishStage or for a token whose caveats refuse `yank`."""
+        return await releases.yank_release(self._deps, request)
+
+    async def UnyankRelease(self, request, context):
+        """Un-yanks a release; errors as YankRelease."""
+        return await releases.unyank_release(self._deps, request)

@@ -99,3 +99,21 @@ async def test_collaborator_refusals_map_to_their_statuses(uploads_stub):
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     listed = await uploads_stub.ListCollaborators(uploads_pb2.ListCollaboratorsRequest(principal=alice, project="demo-pkg"))
     assert [(c.username, c.role) for c in listed.collaborators] == [("alice", "Owner")]
+
+
+async def test_release_actions_map_their_refusals(uploads_stub):
+    content = wheel_bytes(name="demo-pkg", version="0.1")
+    fields = form_fields(name="demo-pkg", version="0.1", content=content)
+    await uploads_stub.Upload(stream(requests_for(header(fields, WHEEL_NAME, token="gatehouse-good"), content)))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await uploads_stub.PublishStage(uploads_pb2.PublishStageRequest(project="demo-pkg", version="0.1",
+                                                                        token="gatehouse-good"))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert (ERROR_CODE_KEY, "second_factor_required") in tuple(caught.value.trailing_metadata())
+    with pytest.raises(grpc.aio.AioRpcError) as caught:  # the fake refuses every `yank`
+        await uploads_stub.YankRelease(uploads_pb2.YankReleaseRequest(project="demo-pkg", version="0.1",
+                                                                      token="gatehouse-good"))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await uploads_stub.ListStages(uploads_pb2.ListStagesRequest(project="nothing-here"))
+    assert caught.value.code() == grpc.StatusCode.NOT_FOUND

@@ -5,7 +5,7 @@ import pytest
 from gatehouse.events.v1 import uploads_pb2 as events
 from services.uploads.domain.content import Digests
 from services.uploads.domain.errors import (
-    InvalidProjectName, NotACollaborator, ProhibitedProjectName, StagingUnavailable, VersionNotNewer,
+    InvalidProjectName, NotACollaborator, ProhibitedProjectName, VersionNotNewer,
 )
 from services.uploads.domain.model import AddFile, Uploader, authorize, fold, upload_events
 
@@ -69,9 +69,8 @@ def test_a_new_project_needs_a_valid_allowed_name():
         authorize(None, "-x", ALICE, "1.0")
 
 
-def test_a_staging_only_token_is_refused_for_now():
-    with pytest.raises(StagingUnavailable, match="staged releases are not available yet"):
-        authorize(None, "Demo", Uploader("u-alice", "alice", staging_only=True), "1.0")
+def test_a_staging_only_token_may_upload_to_a_stage():
+    authorize(None, "Demo", Uploader("u-alice", "alice", staging_only=True), "1.0")
 
 
 def test_a_newer_only_token_needs_a_version_above_every_release():

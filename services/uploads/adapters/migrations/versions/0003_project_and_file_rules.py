@@ -9,7 +9,7 @@ from alembic import op
 # names.fold_confusable as of this revision (a migration must not change when the domain does).
 _CONFUSABLE = str.maketrans({".": None, "_": None, "-": None, "l": "1", "i": "1", "o": "0"})
 revision = "uploads_0003"
-down_revision = "uploads_0001"
+down_revision = "uploads_0002"
 branch_labels = None
 depends_on = None
 
