@@ -110,7 +110,8 @@ def main() -> None:
     total = projector + figures["nats"] + figures["database"]
     print(f"| audit projection ({backend}, batch {batch}) | {count} events | {wall:.2f} s | "
           f"{count / wall:,.0f} events/s | projector CPU {projector:.2f} s = {count / projector:,.0f} events/CPU-s | "
-          f"+ NATS {figures['nats']:.2f} s + database {figures['database']:.2f} s = {count / total:,.0f} events/CPU-s |")
+          f"+ NATS {figures['nats']:.2f} s + database {figures['database']:.2f} s "
+          f"= {count / total:,.0f} events/CPU-s |")
 
 
 if __name__ == "__main__":
