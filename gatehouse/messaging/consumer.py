@@ -106,12 +106,32 @@ class DurableConsumer:
         return self._subscription
 
     async def _consume(self, subscription) -> None:
-        while not self._stopping:
-            try:
-                messages = await subscription.fetch(self._batch_size, timeout=1)
-            except (nats.errors.TimeoutError, asyncio.TimeoutError):
-                continue
-            await self._handle_batch(messages)
+        # The next batch is fetched while this one is handled: the broker's delivery and this
+        # process's waits on the database overlap instead of taking turns.
+        upcoming = asyncio.ensure_future(self._fetch(subscription))
+        try:
+            while not self._stopping:
+                messages = await upcoming
+                upcoming = asyncio.ensure_future(self._fetch(subscription))
+                if messages:
+                    await self._handle_batch(messages)
+        finally:
+            await self._give_back(upcoming)
+
+    async def _fetch(self, subscription) -> list:
+        try:
+            return await subscription.fetch(self._batch_size, timeout=1)
+        except (nats.errors.TimeoutError, asyncio.TimeoutError):
+            return []
+
+    async def _give_back(self, upcoming: asyncio.Future) -> None:
+        """Returns a batch fetched but never handled (stop) for redelivery now, not after ack_wait."""
+        try:
+            messages = await upcoming
+        except Exception:  # the broker went away: it redelivers after ack_wait
+            return
+        for message in messages:
+            await message.nak()
 
     async def _handle_batch(self, messages) -> None:
         try:

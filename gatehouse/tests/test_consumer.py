@@ -96,3 +96,34 @@ async def test_a_lost_subscription_is_dropped_before_subscribing_again(engine, s
     await consumer.run()
     # Left registered, it would hold the connection's drain() until its timeout at shutdown.
     assert lost.unsubscribed and subscriptions == []
+
+
+class Subscription:
+    """Hands out prepared batches; the consumer is told to stop while handling the first."""
+
+    def __init__(self, consumer_box, batches):
+        self._box = consumer_box
+        self._batches = list(batches)
+        self.fetches = 0
+
+    async def fetch(self, batch, timeout):
+        self.fetches += 1
+        if self.fetches == 2:  # fetched while the first batch is being handled
+            await self._box[0].stop()
+        return self._batches.pop(0) if self._batches else []
+
+
+async def test_the_next_batch_is_fetched_during_handling_and_given_back_on_stop(engine, store):
+    seen = []
+
+    async def handler(connection, envelope):
+        seen.append(envelope.event_id)
+
+    consumer = DurableConsumer(None, engine, store, "test-consumer", handler, stream="S")
+    first = [Message(envelope_pb2.EventEnvelope(event_id=f"a{n}")) for n in range(3)]
+    second = [Message(envelope_pb2.EventEnvelope(event_id=f"b{n}")) for n in range(3)]
+    subscription = Subscription([consumer], [first, second])
+    await consumer._consume(subscription)
+    assert seen == ["a0", "a1", "a2"] and subscription.fetches == 2
+    assert [(m.acked, m.naked) for m in first] == [(1, 0)] * 3
+    assert [(m.acked, m.naked) for m in second] == [(0, 1)] * 3  # redelivered now, not after ack_wait

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from gatehouse.audit.v1 import audit_pb2_grpc
+from gatehouse.eventstore.database import reader
 from gatehouse.grpc_runtime.channels import open_channel
 from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.service_runtime import build_runtime
@@ -25,7 +26,9 @@ def bootstrap(settings: Settings) -> ServiceProcess:
     service records no events of its own."""
     runtime = build_runtime(settings, "audit", metadata, store, MIGRATIONS)
     uploads_channel = open_channel(settings, "uploads")
-    deps = Dependencies(engine=runtime.engine, access=GrpcProjectAccess(uploads_channel))
+    # Queries, tails, exports and verify only read: on SQLite they must not queue behind (or
+    # hold back) the projector's write transactions.
+    deps = Dependencies(engine=reader(runtime.engine), access=GrpcProjectAccess(uploads_channel))
     projector = Projector(runtime)
     retention = RetentionJob(
         runtime.engine, retention_policy(), float(os.environ.get(INTERVAL_ENV, "") or 3600)

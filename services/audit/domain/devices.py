@@ -6,6 +6,7 @@ command); anything else is shown as its first product token, or "" when empty.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -69,6 +70,8 @@ def parse(user_agent: str) -> Device:
     return _tool(user_agent) or Device(client=user_agent.split(" ", 1)[0][:40])
 
 
+@functools.lru_cache(maxsize=4096)
 def describe(user_agent: str) -> str:
     """One short phrase for a user agent (see Device.__str__); "" when there is none."""
+    # Cached: a log page shows the same few clients over and over, and every query renders it.
     return str(parse(user_agent))

@@ -6,6 +6,7 @@ did and what was done to it) and to the project log of its subject project.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -34,8 +35,10 @@ class ProjectedEvent:
     users: tuple[tuple[str, str], ...]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether a payload field name looks like it could hold a secret."""
+    # Cached: the same few field names come with every event, and this runs for each key.
     lowered = key.lower()
     return lowered in _SECRET_NAMES or any(word in lowered for word in _SECRET_WORDS)
 

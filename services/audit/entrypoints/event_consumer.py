@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 
-import sqlalchemy as sa
 import structlog
 from google.protobuf.message import DecodeError
 
@@ -37,24 +36,16 @@ class ParkingConsumer(DurableConsumer):
     (project_batch), falls back to one event at a time when the batch fails, and parks, rather
     than retries forever, a message that keeps failing."""
 
-    async def _unhandled(self, connection, envelopes: list) -> list:
-        unique = list({envelope.event_id: envelope for envelope in envelopes}.values())
-        processed = self._processed
-        query = sa.select(processed.c.event_id).where(
-            processed.c.consumer == self.name, processed.c.event_id.in_([e.event_id for e in unique])
-        )
-        done = set((await connection.execute(query)).scalars())
-        return [envelope for envelope in unique if envelope.event_id not in done]
-
     async def _handle_together(self, messages) -> None:
         envelopes = [envelope_pb2.EventEnvelope.FromString(message.data) for message in messages]
+        unique = list({envelope.event_id: envelope for envelope in envelopes}.values())
         async with self._engine.begin() as connection:
-            fresh = await self._unhandled(connection, envelopes)
-            if not fresh:
-                return
-            await project_batch(connection, fresh, check_known=False)
-            rows = [{"consumer": self.name, "event_id": envelope.event_id} for envelope in fresh]
-            await batch_repository.bulk_insert(connection, self._processed, rows)
+            claimed = await batch_repository.claim(
+                connection, self._processed, self.name, [envelope.event_id for envelope in unique]
+            )
+            fresh = [envelope for envelope in unique if envelope.event_id in claimed]
+            if fresh:
+                await project_batch(connection, fresh, check_known=False)
         self.handled += len(fresh)
 
     async def _on_failure(self, message, error: Exception) -> None:
