@@ -12,10 +12,11 @@ from gatehouse.settings import Settings, load
 
 def run_service(name: str, bootstrap: Callable[[Settings], ServiceProcess]) -> None:
     """Configures logging, builds the service with `bootstrap` inside the loop, serves."""
-    log = gatehouse_logging.configure(name)
+    settings = load()
+    log = gatehouse_logging.configure(name, log_format=settings.log_format)
 
     async def main() -> None:
-        process = bootstrap(load())
-        await serve(process, log)
+        process = bootstrap(settings)
+        await serve(process, log, settings, service=name)
 
     asyncio.run(main())

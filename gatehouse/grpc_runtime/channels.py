@@ -1,9 +1,12 @@
-"""gRPC client channels between services."""
+"""gRPC client channels between processes: request-id metadata on every call, mTLS when set."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 
+from gatehouse.observability import request_ids
 from gatehouse.settings import Settings
 
 _OPTIONS = (
@@ -12,6 +15,62 @@ _OPTIONS = (
 )
 
 
+def _with_request_id(details):
+    request_id = request_ids.current()
+    if not request_id:
+        return details
+    metadata = grpc.aio.Metadata(*(details.metadata or ()))
+    metadata.add(request_ids.METADATA_KEY, request_id)
+    return details._replace(metadata=metadata)
+
+
+class RequestIdInterceptor(
+    grpc.aio.UnaryUnaryClientInterceptor,
+    grpc.aio.UnaryStreamClientInterceptor,
+    grpc.aio.StreamUnaryClientInterceptor,
+):
+    """Sends the current request id (if any) as `x-request-id` metadata on every call."""
+
+    async def intercept_unary_unary(self, continuation, client_call_details, request):
+        return await continuation(_with_request_id(client_call_details), request)
+
+    async def intercept_unary_stream(self, continuation, client_call_details, request):
+        return await continuation(_with_request_id(client_call_details), request)
+
+    async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+        return await continuation(_with_request_id(client_call_details), request_iterator)
+
+
+def client_credentials(settings: Settings) -> grpc.ChannelCredentials | None:
+    """This process's certificate and the CA it trusts, or None without mTLS.
+    Raises OSError when a configured file cannot be read."""
+    if not settings.tls_enabled:
+        return None
+    return grpc.ssl_channel_credentials(
+        root_certificates=Path(settings.tls_ca).read_bytes(),
+        private_key=Path(settings.tls_key).read_bytes(),
+        certificate_chain=Path(settings.tls_cert).read_bytes(),
+    )
+
+
+def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    """Credentials that demand a client certificate signed by the CA, or None without mTLS.
+    Raises OSError when a configured file cannot be read."""
+    if not settings.tls_enabled:
+        return None
+    return grpc.ssl_server_credentials(
+        [(Path(settings.tls_key).read_bytes(), Path(settings.tls_cert).read_bytes())],
+        root_certificates=Path(settings.tls_ca).read_bytes(),
+        require_client_auth=True,
+    )
+
+
 def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:
-    """An insecure channel to `service` (a Unix socket by default, TCP when configured)."""
-    return grpc.aio.insecure_channel(settings.address_of(service), options=_OPTIONS)
+    """A channel to `service` (a Unix socket by default, TCP when configured), over mTLS when
+    configured. Raises OSError when a configured certificate file cannot be read."""
+    address = settings.address_of(service)
+    interceptors = [RequestIdInterceptor()]
+    credentials = client_credentials(settings)
+    if credentials is None:
+        return grpc.aio.insecure_channel(address, options=_OPTIONS, interceptors=interceptors)
+    return grpc.aio.secure_channel(address, credentials, options=_OPTIONS, interceptors=interceptors)
