@@ -24,21 +24,25 @@ def _with_request_id(details):
     return details._replace(metadata=metadata)
 
 
-class RequestIdInterceptor(
-    grpc.aio.UnaryUnaryClientInterceptor,
-    grpc.aio.UnaryStreamClientInterceptor,
-    grpc.aio.StreamUnaryClientInterceptor,
-):
-    """Sends the current request id (if any) as `x-request-id` metadata on every call."""
-
+# grpc.aio files each interceptor under one call kind only, hence one class per kind.
+class _UnaryUnaryRequestId(grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation, client_call_details, request):
         return await continuation(_with_request_id(client_call_details), request)
 
+
+class _UnaryStreamRequestId(grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation, client_call_details, request):
         return await continuation(_with_request_id(client_call_details), request)
 
+
+class _StreamUnaryRequestId(grpc.aio.StreamUnaryClientInterceptor):
     async def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
         return await continuation(_with_request_id(client_call_details), request_iterator)
+
+
+def request_id_interceptors() -> list:
+    """Client interceptors sending the current request id (if any) as `x-request-id` metadata."""
+    return [_UnaryUnaryRequestId(), _UnaryStreamRequestId(), _StreamUnaryRequestId()]
 
 
 def client_credentials(settings: Settings) -> grpc.ChannelCredentials | None:
@@ -69,7 +73,7 @@ def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:
     """A channel to `service` (a Unix socket by default, TCP when configured), over mTLS when
     configured. Raises OSError when a configured certificate file cannot be read."""
     address = settings.address_of(service)
-    interceptors = [RequestIdInterceptor()]
+    interceptors = request_id_interceptors()
     credentials = client_credentials(settings)
     if credentials is None:
         return grpc.aio.insecure_channel(address, options=_OPTIONS, interceptors=interceptors)

@@ -29,7 +29,18 @@ def _register(seen: list[str]):
     async def refuse(request: bytes, context) -> bytes:
         raise Unwelcome("You are not welcome here.")
 
+    async def collect(requests, context) -> bytes:
+        seen.append(request_ids.current())
+        return b"".join([request async for request in requests])
+
+    async def repeat(request: bytes, context):
+        seen.append(request_ids.current())
+        for _ in range(2):
+            yield request
+
     handlers = {
+        "Repeat": grpc.unary_stream_rpc_method_handler(repeat),
+        "Collect": grpc.stream_unary_rpc_method_handler(collect),
         "Echo": grpc.unary_unary_rpc_method_handler(echo),
         "Refuse": grpc.unary_unary_rpc_method_handler(refuse),
     }
@@ -89,6 +100,28 @@ async def test_the_callers_request_id_reaches_the_handler_as_metadata(served):
     request_ids.bind("")
     await channel.unary_unary("/test.Svc/Echo")(b"hi")
     assert seen == ["req-123.abc", ""]
+
+
+async def test_a_client_streaming_call_carries_the_request_id_too(served):
+    channel, seen = served
+
+    async def parts():
+        yield b"a"
+        yield b"b"
+
+    request_ids.bind("req-streamed")
+    assert await channel.stream_unary("/test.Svc/Collect")(parts()) == b"ab"
+    assert seen == ["req-streamed"]
+
+
+async def test_a_server_streaming_call_carries_the_request_id_and_is_counted(served):
+    channel, seen = served
+    labels = {"service": "testsvc", "method": "Repeat", "outcome": "OK"}
+    before = _sample("gatehouse_grpc_requests_total", **labels)
+    request_ids.bind("req-repeated")
+    assert [part async for part in channel.unary_stream("/test.Svc/Repeat")(b"x")] == [b"x", b"x"]
+    assert seen == ["req-repeated"]
+    assert _sample("gatehouse_grpc_requests_total", **labels) == before + 1
 
 
 async def test_an_unsafe_request_id_in_metadata_is_dropped(served):
