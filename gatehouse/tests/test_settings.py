@@ -1,4 +1,4 @@
-from gatehouse.settings import load
+from gatehouse.settings import SERVICES, load
 
 
 def test_defaults_are_sqlite_files_and_unix_sockets_under_the_data_dir(tmp_path):
@@ -20,3 +20,16 @@ def test_secrets_are_generated_once_and_kept(tmp_path):
     assert settings.secret("session") == settings.secret("session")
     assert len(settings.secret("session")) == 32
     assert (tmp_path / "secrets" / "session.key").stat().st_mode & 0o077 == 0
+
+
+def test_metrics_ports_come_from_a_base_port_overridden_per_service():
+    settings = load({"GATEHOUSE_METRICS_BASE_PORT": "9300", "GATEHOUSE_METRICS_PORT_AUDIT": "9999"})
+    assert [settings.metrics_port_of(name) for name in SERVICES] == [9300, 9301, 9302, 9303, 9999]
+    assert load({}).metrics_port_of("uploads") == 0  # a free loopback port by default
+    assert load({}).metrics_host == "127.0.0.1"
+
+
+def test_mtls_is_on_only_when_ca_certificate_and_key_are_all_set():
+    files = {"GATEHOUSE_TLS_CA": "ca.pem", "GATEHOUSE_TLS_CERT": "c.pem", "GATEHOUSE_TLS_KEY": "k.pem"}
+    assert load(files).tls_enabled
+    assert not load({**files, "GATEHOUSE_TLS_KEY": ""}).tls_enabled
