@@ -69,6 +69,12 @@ def server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
+def tls_options(address: str) -> tuple:
+    """Channel options for mTLS to `address`: over a Unix socket the server's certificate is
+    checked against `localhost` (gRPC would otherwise compare it with the socket's path)."""
+    return (("grpc.ssl_target_name_override", "localhost"),) if address.startswith("unix:") else ()
+
+
 def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:
     """A channel to `service` (a Unix socket by default, TCP when configured), over mTLS when
     configured. Raises OSError when a configured certificate file cannot be read."""
@@ -77,4 +83,5 @@ def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:
     credentials = client_credentials(settings)
     if credentials is None:
         return grpc.aio.insecure_channel(address, options=_OPTIONS, interceptors=interceptors)
-    return grpc.aio.secure_channel(address, credentials, options=_OPTIONS, interceptors=interceptors)
+    options = _OPTIONS + tls_options(address)
+    return grpc.aio.secure_channel(address, credentials, options=options, interceptors=interceptors)
