@@ -75,13 +75,21 @@ def tls_options(address: str) -> tuple:
     return (("grpc.ssl_target_name_override", "localhost"),) if address.startswith("unix:") else ()
 
 
+def balancing_options(address: str) -> tuple:
+    """Channel options spreading calls over the replicas an address lists
+    (`ipv4:10.0.0.1:50051,10.0.0.2:50051`); gRPC's default would use only the first."""
+    return (("grpc.lb_policy_name", "round_robin"),) if "," in address else ()
+
+
 def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:
-    """A channel to `service` (a Unix socket by default, TCP when configured), over mTLS when
-    configured. Raises OSError when a configured certificate file cannot be read."""
+    """A channel to `service` (a Unix socket by default, TCP when configured, replicas when
+    the address lists several), over mTLS when configured.
+    Raises OSError when a configured certificate file cannot be read."""
     address = settings.address_of(service)
     interceptors = request_id_interceptors()
     credentials = client_credentials(settings)
     if credentials is None:
-        return grpc.aio.insecure_channel(address, options=_OPTIONS, interceptors=interceptors)
-    options = _OPTIONS + tls_options(address)
+        options = _OPTIONS + balancing_options(address)
+        return grpc.aio.insecure_channel(address, options=options, interceptors=interceptors)
+    options = _OPTIONS + balancing_options(address) + tls_options(address)
     return grpc.aio.secure_channel(address, credentials, options=options, interceptors=interceptors)
