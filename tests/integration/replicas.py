@@ -1,5 +1,5 @@
 """Two replicas of the gateway and of every service, started process by process behind one NATS
-server and one PostgreSQL server, sharing one data directory (secrets and stored files).
+server and one database, sharing one data directory (secrets and stored files).
 
 Each service replica listens on its own loopback port; every client (gateways, other services,
 the `gatehouse` command) dials both replicas of a service (`ipv4:a,b`, round robin)."""
@@ -30,7 +30,7 @@ class ReplicaView(Gatehouse):
 
 
 class ReplicatedGatehouse:
-    """Starts replica 0 of everything first (so only one replica runs the migrations), then replica 1."""
+    """Starts the services' replica 0 (which migrates), then replica 1, then both gateways."""
 
     def __init__(self, data_dir: Path, nats_url: str, database_url: str):
         self.data_dir = data_dir
@@ -70,14 +70,17 @@ class ReplicatedGatehouse:
         self._spawn([sys.executable, "-m", "gatehouse.mail.sink", "--port", str(self.smtp_port),
                      "--directory", str(self.data_dir / "mail")], self.gateways[0].env, "mail.log")
         wait_for_port(self.smtp_port)
-        for replica in range(REPLICAS):
+        for replica in range(REPLICAS):  # replica 0 migrates the databases before replica 1 starts
             for name in SERVICES:
                 self._spawn([sys.executable, "-m", f"services.{name}"], self._service_env(name, replica),
                             f"{name}-{replica}.log")
-            self._spawn([sys.executable, "-m", "gateway"], self.gateways[replica].env, f"gateway-{replica}.log")
-            self.gateways[replica].wait_healthy(timeout)
             for name in SERVICES:
                 wait_for_port(self.ports[name, replica], timeout=timeout)
+        # Gateways last: a replica a channel could not reach at first is retried only after a back-off.
+        for replica in range(REPLICAS):
+            self._spawn([sys.executable, "-m", "gateway"], self.gateways[replica].env, f"gateway-{replica}.log")
+        for gateway in self.gateways:
+            gateway.wait_healthy(timeout)
 
     def alive(self) -> bool:
         return all(process.poll() is None for process in self.processes)

@@ -1,4 +1,5 @@
-"""Two replicas of the gateway and of every service behind one NATS and one PostgreSQL: the flow
+"""Two replicas of the gateway and of every service behind one NATS and one database (PostgreSQL
+with GATEHOUSE_TEST_DATABASE_URL, as in CI's second pass; else SQLite files both share): the flow
 (log in, token, twine upload, security logs, Simple API) works through either gateway, and the
 audit projection, fed by two audit consumers on one durable, holds every event exactly once."""
 
@@ -9,7 +10,6 @@ import requests
 import sqlalchemy as sa
 
 from tests.integration.audit_helpers import audit_engine, wait_until
-from tests.integration.conftest import in_ci
 from tests.integration.flow import Maintainer, build_project, twine_upload
 from tests.integration.harness import drop_postgres_databases, postgres_base_url
 from tests.integration.observability_helpers import metrics_of, published_envelopes, sample
@@ -18,18 +18,15 @@ from tests.integration.replicas import ReplicatedGatehouse
 
 @pytest.fixture(scope="module")
 def replicated(tmp_path_factory, nats):
-    database_url = postgres_base_url()
-    if not database_url:
-        if in_ci():
-            pytest.fail("replicas share a PostgreSQL server: GATEHOUSE_TEST_DATABASE_URL must be set in CI")
-        pytest.skip("replicas share a PostgreSQL server: set GATEHOUSE_TEST_DATABASE_URL")
+    database_url = postgres_base_url()  # else both replicas share the SQLite files
     instance = ReplicatedGatehouse(tmp_path_factory.mktemp("replicas") / "data", nats.url, database_url)
     try:
         instance.start()
         yield instance
     finally:
         instance.stop()
-        drop_postgres_databases(database_url)
+        if database_url:
+            drop_postgres_databases(database_url)
 
 
 @pytest.fixture(scope="module")
