@@ -127,6 +127,7 @@ class OutboxRelay:
                 log.warning(
                     "outbox.publish_failed", event_id=envelope.event_id, error=repr(error), retry_in=delay
                 )
+                await self._report_lag()  # the lag grows while the broker is away: keep it visible
                 await self._sleep(delay)
                 delay = min(delay * 2, 5.0)
         return False

@@ -1,5 +1,7 @@
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.messaging.consumer import DurableConsumer
+from nats.aio.msg import Msg
+from gatehouse.messaging.consumer import _pending_after
 
 
 class Message:
@@ -44,3 +46,13 @@ async def test_a_failing_event_is_retried_later_without_holding_back_the_rest(en
     await consumer._handle_batch([bad, good])
     assert seen == ["good"]
     assert (good.acked, bad.acked, bad.naked) == (1, 0, 1)
+
+
+def test_the_pending_count_after_a_fetch_comes_from_the_last_messages_reply_subject():
+    def message(pending: int) -> Msg:
+        return Msg(None, subject="gatehouse.events.x.Y", data=b"",
+                   reply=f"$JS.ACK.GATEHOUSE_EVENTS.audit.1.{10 - pending}.{10 - pending}.1700000000000000000.{pending}")
+
+    assert _pending_after([message(7), message(6)]) == 6
+    assert _pending_after([]) == 0
+    assert _pending_after([Msg(None, subject="s", data=b"", reply="_INBOX.abc")]) is None  # not JetStream
