@@ -1,7 +1,7 @@
-from gatehouse.events.v1 import envelope_pb2
-from gatehouse.messaging.consumer import DurableConsumer
 from nats.aio.msg import Msg
-from gatehouse.messaging.consumer import _pending_after
+
+from gatehouse.events.v1 import envelope_pb2
+from gatehouse.messaging.consumer import DurableConsumer, _pending_after
 
 
 class Message:
