@@ -11,8 +11,8 @@ from gatehouse.settings import Settings
 from gateway.clients import open_clients
 from gateway.errors import error_middleware
 from gateway.keys import CLIENTS, NATS, SETTINGS
-from gateway.observability import metrics_middleware, request_id_middleware
 from gateway import observability
+from gateway.observability import metrics_middleware, request_id_middleware
 from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
 from gateway.routes import api_token_disclosures
 from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
@@ -37,7 +37,8 @@ async def _services(app: web.Application):
 
 def init_app(settings: Settings) -> web.Application:
     """Builds the aiohttp application for `settings`."""
-    app = web.Application(middlewares=[request_id_middleware, metrics_middleware, error_middleware], client_max_size=MAX_BODY)
+    middlewares = [request_id_middleware, metrics_middleware, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
