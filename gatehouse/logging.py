@@ -1,4 +1,5 @@
-"""structlog set-up shared by every process: JSON lines on standard error."""
+"""structlog set-up shared by every process: JSON lines on standard error (GATEHOUSE_LOG_FORMAT=json,
+the default unless standard error is a terminal) or readable lines (GATEHOUSE_LOG_FORMAT=console)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,17 @@ def _drop_secrets(_logger, _method, event_dict):
     return event_dict
 
 
-def configure(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger:
-    """Configures structlog for JSON output and returns a logger bound to `service`."""
+def _renderer(log_format: str):
+    chosen = log_format or ("console" if sys.stderr.isatty() else "json")
+    if chosen == "console":
+        return structlog.dev.ConsoleRenderer(colors=False)
+    return structlog.processors.JSONRenderer()
+
+
+def configure(service: str, level: str = "INFO", log_format: str = "") -> structlog.stdlib.BoundLogger:
+    """Configures structlog (JSON lines unless `log_format` is "console", or unset on a terminal)
+    and returns a logger bound to `service`. Every line carries the contextvars bound at the
+    entry point (request_id, rpc, actor ids)."""
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     structlog.configure(
@@ -28,7 +38,7 @@ def configure(service: str, level: str = "INFO") -> structlog.stdlib.BoundLogger
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             _drop_secrets,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(),
+            _renderer(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 SERVICES = ("identity", "mfa", "tokens", "uploads", "audit")
@@ -57,6 +57,28 @@ class Settings:
     # how often identity looks for recoveries that are due (GATEHOUSE_RECOVERY_CHECK_SECONDS).
     recovery_wait_seconds: int = 24 * 3600
     recovery_check_seconds: float = 60.0
+    # --- Observability and transport security (see README "Metrics", "Logs" and "mTLS") ---
+    # Each service's /metrics port (GATEHOUSE_METRICS_PORT_<SERVICE>, else
+    # GATEHOUSE_METRICS_BASE_PORT + the service's index in SERVICES, else 0: a free port,
+    # written to $GATEHOUSE_DATA/run/<service>.metrics-port), on GATEHOUSE_METRICS_HOST.
+    metrics_ports: dict[str, int] = field(default_factory=dict)
+    metrics_host: str = "127.0.0.1"
+    # PEM files (GATEHOUSE_TLS_CA, _CERT, _KEY): when all are set, every gRPC server demands a
+    # client certificate signed by the CA and every client presents its own.
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    # Log line format (GATEHOUSE_LOG_FORMAT): "json" or "console"; default json unless a terminal.
+    log_format: str = ""
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Whether gRPC between processes is mutually authenticated TLS."""
+        return bool(self.tls_ca and self.tls_cert and self.tls_key)
+
+    def metrics_port_of(self, service: str) -> int:
+        """The port `service` serves /metrics on (0: any free port)."""
+        return self.metrics_ports.get(service, 0)
 
     def database_url_for(self, service: str) -> str:
         """The SQLAlchemy URL of `service`'s own database.
@@ -150,4 +172,25 @@ def load(environ: dict[str, str] | None = None) -> Settings:
             env.get("GATEHOUSE_RECOVERY_WAIT_SECONDS") or float(env.get("GATEHOUSE_RECOVERY_WAIT_HOURS", "24")) * 3600
         ),
         recovery_check_seconds=float(env.get("GATEHOUSE_RECOVERY_CHECK_SECONDS", "60")),
+        **_observability(env),
     )
+
+
+def _metrics_ports(env: dict[str, str]) -> dict[str, int]:
+    base = env.get("GATEHOUSE_METRICS_BASE_PORT", "")
+    ports = {name: int(base) + index for index, name in enumerate(SERVICES)} if base else {}
+    for name in SERVICES:
+        if env.get(f"GATEHOUSE_METRICS_PORT_{name.upper()}"):
+            ports[name] = int(env[f"GATEHOUSE_METRICS_PORT_{name.upper()}"])
+    return ports
+
+
+def _observability(env: dict[str, str]) -> dict:
+    return {
+        "metrics_ports": _metrics_ports(env),
+        "metrics_host": env.get("GATEHOUSE_METRICS_HOST", "127.0.0.1"),
+        "tls_ca": env.get("GATEHOUSE_TLS_CA", ""),
+        "tls_cert": env.get("GATEHOUSE_TLS_CERT", ""),
+        "tls_key": env.get("GATEHOUSE_TLS_KEY", ""),
+        "log_format": env.get("GATEHOUSE_LOG_FORMAT", ""),
+    }

@@ -9,7 +9,7 @@ from gatehouse.settings import load
 from gateway.app import init_app
 
 settings = load()
-log = gatehouse_logging.configure("gateway")
+log = gatehouse_logging.configure("gateway", log_format=settings.log_format)
 log.info("gateway.starting", url=f"http://127.0.0.1:{settings.port}/")
 web.run_app(
     init_app(settings),

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
-import structlog
 from aiohttp import web
 
 from gatehouse.service_runtime import NatsLink
@@ -13,6 +11,8 @@ from gatehouse.settings import Settings
 from gateway.clients import open_clients
 from gateway.errors import error_middleware
 from gateway.keys import CLIENTS, NATS, SETTINGS
+from gateway import observability
+from gateway.observability import metrics_middleware, request_id_middleware
 from gateway.routes import api_events, api_session, api_tokens, health, legacy, openapi, pages, simple
 from gateway.routes import api_token_disclosures
 from gateway.routes import api_security_keys, api_two_factor, pages_two_factor
@@ -22,19 +22,6 @@ from gateway.routes import pages_new_device, pages_reauthenticate, recovery
 from gateway.routes import api_project_releases, pages_project_releases
 
 MAX_BODY = 110 * 1024 * 1024  # the uploads service enforces the per-file limit while streaming
-
-
-@web.middleware
-async def request_id_middleware(request: web.Request, handler):
-    """Binds a request id (from X-Request-Id or new) to the logs and echoes it back."""
-    request["request_id"] = request.headers.get("X-Request-Id") or uuid.uuid4().hex
-    structlog.contextvars.bind_contextvars(request_id=request["request_id"])
-    try:
-        response = await handler(request)
-    finally:
-        structlog.contextvars.unbind_contextvars("request_id")
-    response.headers["X-Request-Id"] = request["request_id"]
-    return response
 
 
 async def _services(app: web.Application):
@@ -51,13 +38,14 @@ async def _services(app: web.Application):
 
 def init_app(settings: Settings) -> web.Application:
     """Builds the aiohttp application for `settings`."""
-    app = web.Application(middlewares=[request_id_middleware, error_middleware], client_max_size=MAX_BODY)
+    middlewares = [request_id_middleware, metrics_middleware, error_middleware]
+    app = web.Application(middlewares=middlewares, client_max_size=MAX_BODY)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_services)
     for module in (health, legacy, api_session, api_tokens, api_events, openapi, simple, pages,
                    api_token_disclosures, api_two_factor, pages_two_factor,
                    api_security_keys, api_project_policies, api_project_roles, pages_projects, pages_collaborators,
                    api_account, api_emails, pages_account, pages_reauthenticate, pages_new_device,
-                   recovery, api_project_releases, pages_project_releases):
+                   recovery, api_project_releases, pages_project_releases, observability):
         app.add_routes(module.routes)
     return app

@@ -9,13 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from gatehouse.common.v1 import common_pb2
+from gatehouse.observability import request_ids
 from gatehouse.identity.v1 import identity_pb2
 from gatehouse.tokens.v1 import tokens_pb2
 from gateway import email_verification, second_factor
@@ -39,7 +39,7 @@ class Caller:
 def request_context(request: web.Request) -> common_pb2.RequestContext:
     """The client's address and agent, forwarded with every service call."""
     if "request_id" not in request:
-        request["request_id"] = request.headers.get("X-Request-Id") or uuid.uuid4().hex
+        request["request_id"] = request_ids.accept_or_new(request.headers.get(request_ids.HTTP_HEADER))
     return common_pb2.RequestContext(
         ip_address=request.remote or "",
         user_agent=request.headers.get("User-Agent", "")[:512],

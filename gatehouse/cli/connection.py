@@ -9,6 +9,7 @@ import grpc
 from gatehouse.audit.v1 import audit_pb2_grpc
 from gatehouse.common.v1 import common_pb2
 from gatehouse.identity.v1 import identity_pb2_grpc
+from gatehouse.grpc_runtime.channels import client_credentials, tls_options
 from gatehouse.settings import Settings
 from gatehouse.uploads.v1 import uploads_pb2_grpc
 
@@ -58,7 +59,11 @@ class Clients:
 
     def _channel(self, service: str) -> grpc.Channel:
         if service not in self._channels:
-            self._channels[service] = grpc.insecure_channel(self.address(service))
+            credentials = client_credentials(self._settings)  # mTLS when configured
+            self._channels[service] = (
+                grpc.insecure_channel(self.address(service)) if credentials is None
+                else grpc.secure_channel(self.address(service), credentials, options=tls_options(self.address(service)))
+            )
         return self._channels[service]
 
     def audit(self) -> audit_pb2_grpc.AuditServiceStub:

@@ -12,7 +12,10 @@ import sqlalchemy as sa
 Position = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def _event_columns() -> list[sa.SchemaItem]:
+def _event_columns(later_additions: bool = True) -> list[sa.SchemaItem]:
+    # The first migrations create the original layout; later columns come with their own
+    # migration (add_request_id_column), so `later_additions` is False there.
+    later = [_request_id_column()] if later_additions else []
     return [
         sa.Column("position", Position, primary_key=True, autoincrement=True),
         sa.Column("event_id", sa.String(36), nullable=False, unique=True),
@@ -25,6 +28,7 @@ def _event_columns() -> list[sa.SchemaItem]:
         sa.Column("actor_token_id", sa.String(64), nullable=False, server_default=""),
         sa.Column("actor_ip", sa.String(64), nullable=False, server_default=""),
         sa.Column("actor_user_agent", sa.Text, nullable=False, server_default=""),
+        *later,
         sa.Column("subject_user_id", sa.String(64), nullable=False, server_default=""),
         sa.Column("subject_username", sa.String(100), nullable=False, server_default=""),
         sa.Column("subject_project", sa.String(200), nullable=False, server_default=""),
@@ -35,6 +39,15 @@ def _event_columns() -> list[sa.SchemaItem]:
         # The optimistic-concurrency check: two writers cannot both append version N.
         sa.UniqueConstraint("stream", "version", name="uq_events_stream_version"),
     ]
+
+
+def _request_id_column() -> sa.Column:
+    return sa.Column("actor_request_id", sa.String(64), nullable=False, server_default="")
+
+
+def add_request_id_column(op) -> None:
+    """Adds `events.actor_request_id` to a database created before it existed (Alembic)."""
+    op.add_column("events", _request_id_column())
 
 
 def _outbox_columns() -> list[sa.SchemaItem]:
@@ -60,7 +73,7 @@ def add_event_store_tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table, s
 
 def create_event_store_tables(op) -> None:
     """Creates the shared tables from inside an Alembic migration."""
-    op.create_table("events", *_event_columns())
+    op.create_table("events", *_event_columns(later_additions=False))
     op.create_index("ix_events_stream", "events", ["stream", "version"])
     op.create_table("outbox", *_outbox_columns())
     op.create_table("processed_events", *_processed_columns())

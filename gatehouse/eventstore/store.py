@@ -15,6 +15,7 @@ from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore import registry
 from gatehouse.eventstore.hashing import GENESIS_HASH, chain_hash
 from gatehouse.eventstore.schema import add_event_store_tables
+from gatehouse.observability import request_ids
 
 
 class ConcurrencyConflict(Exception):
@@ -34,6 +35,7 @@ def actor_from(
     if context is not None:
         actor.ip_address = context.ip_address
         actor.user_agent = context.user_agent
+        actor.request_id = request_ids.acceptable(context.request_id)
     if principal is not None:
         actor.user_id = principal.user_id
         actor.username = principal.username
@@ -114,6 +116,8 @@ class EventStore:
             prev_hash=prev_hash,
         )
         envelope.actor.CopyFrom(actor)
+        # Whatever built the actor, the event records the request being served (if any).
+        envelope.actor.request_id = envelope.actor.request_id or request_ids.current()
         envelope.subjects.CopyFrom(subjects)
         envelope.hash = chain_hash(prev_hash, envelope)
         return envelope
@@ -131,6 +135,7 @@ def _row(envelope: envelope_pb2.EventEnvelope) -> dict:
         "actor_token_id": envelope.actor.token_id,
         "actor_ip": envelope.actor.ip_address,
         "actor_user_agent": envelope.actor.user_agent,
+        "actor_request_id": envelope.actor.request_id,
         "subject_user_id": envelope.subjects.user_id,
         "subject_username": envelope.subjects.username,
         "subject_project": envelope.subjects.project,
@@ -156,6 +161,7 @@ def envelope_from_row(service: str, row) -> envelope_pb2.EventEnvelope:
             token_id=row.actor_token_id,
             ip_address=row.actor_ip,
             user_agent=row.actor_user_agent,
+            request_id=row.actor_request_id,
         ),
         subjects=envelope_pb2.Subjects(
             user_id=row.subject_user_id,

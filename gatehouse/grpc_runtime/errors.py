@@ -10,6 +10,7 @@ import grpc
 import structlog
 
 from gatehouse.errors import GatehouseError
+from gatehouse.grpc_runtime.handlers import rewrap
 
 ERROR_CODE_KEY = "gatehouse-error-code"
 log = structlog.get_logger(__name__)
@@ -32,28 +33,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         self._mapping = mapping
 
     async def intercept_service(self, continuation, handler_call_details):
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return None
-        if handler.unary_unary:
-            return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.stream_unary:
-            return grpc.stream_unary_rpc_method_handler(
-                self._wrap_unary(handler.stream_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        if handler.unary_stream:
-            return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
-        return handler
+        return rewrap(await continuation(handler_call_details), self._wrap_unary, self._wrap_stream)
 
     def _wrap_unary(self, behaviour):
         async def wrapped(request, context):

@@ -19,10 +19,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.store import EventStore
 from gatehouse.messaging.jetstream import SUBJECT_ROOT, ensure_stream
+from gatehouse.observability.metrics import CONSUMER_LAG
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncConnection, envelope_pb2.EventEnvelope], Awaitable[None]]
+
+
+def _pending_after(messages) -> int | None:
+    """How many messages the stream still holds for this consumer after the fetched ones
+    (JetStream says it in each message's reply subject, so asking costs no round trip)."""
+    try:
+        return messages[-1].metadata.num_pending if messages else 0
+    except (nats.errors.NotJSMessageError, ValueError, AttributeError):  # a test double, say
+        return None
 
 
 class DurableConsumer:
@@ -113,6 +123,8 @@ class DurableConsumer:
             while not self._stopping:
                 messages = await upcoming
                 upcoming = asyncio.ensure_future(self._fetch(subscription))
+                # An empty batch means nothing was waiting for a whole second.
+                self._report_pending(_pending_after(messages) if messages else 0)
                 if messages:
                     await self._handle_batch(messages)
         finally:
@@ -132,6 +144,10 @@ class DurableConsumer:
             return
         for message in messages:
             await message.nak()
+
+    def _report_pending(self, pending: int | None) -> None:
+        if pending is not None:
+            CONSUMER_LAG.labels(self.name).set(pending)
 
     async def _handle_batch(self, messages) -> None:
         try:

@@ -13,6 +13,7 @@ from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.store import EventStore, envelope_from_row
 from gatehouse.messaging.jetstream import subject_for
 from gatehouse.messaging.lease import RelayLease
+from gatehouse.observability.metrics import OUTBOX_LAG
 
 log = structlog.get_logger(__name__)
 
@@ -68,14 +69,22 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        """Relays until stop() is called."""
+        """Relays until stop() is called; keeps the outbox lag gauge current."""
         while not self._stopping:
             if not await self._lease.acquire():
+                OUTBOX_LAG.labels(self._store.service).set(0)  # the lease holder reports it
                 await self._sleep(self._poll_interval * 4)
                 continue
             published = await self.relay_pending()
+            await self._report_lag()
             if not published:
                 await self._sleep(self._poll_interval)
+
+    async def _report_lag(self) -> None:
+        try:
+            OUTBOX_LAG.labels(self._store.service).set(await self.lag())
+        except sa.exc.SQLAlchemyError as error:  # a metric is not worth stopping the relay for
+            log.warning("outbox.lag_unknown", error=repr(error))
 
     async def stop(self) -> None:
         """Finishes the batch in flight and returns; unpublished events stay in the outbox."""
@@ -118,6 +127,7 @@ class OutboxRelay:
                 log.warning(
                     "outbox.publish_failed", event_id=envelope.event_id, error=repr(error), retry_in=delay
                 )
+                await self._report_lag()  # the lag grows while the broker is away: keep it visible
                 await self._sleep(delay)
                 delay = min(delay * 2, 5.0)
         return False

@@ -1,5 +1,7 @@
+from nats.aio.msg import Msg
+
 from gatehouse.events.v1 import envelope_pb2
-from gatehouse.messaging.consumer import DurableConsumer
+from gatehouse.messaging.consumer import DurableConsumer, _pending_after
 
 
 class Message:
@@ -127,3 +129,13 @@ async def test_the_next_batch_is_fetched_during_handling_and_given_back_on_stop(
     assert seen == ["a0", "a1", "a2"] and subscription.fetches == 2
     assert [(m.acked, m.naked) for m in first] == [(1, 0)] * 3
     assert [(m.acked, m.naked) for m in second] == [(0, 1)] * 3  # redelivered now, not after ack_wait
+
+
+def test_the_pending_count_after_a_fetch_comes_from_the_last_messages_reply_subject():
+    def message(pending: int) -> Msg:
+        return Msg(None, subject="gatehouse.events.x.Y", data=b"",
+                   reply=f"$JS.ACK.GATEHOUSE_EVENTS.audit.1.{10 - pending}.{10 - pending}.1700000000000000000.{pending}")
+
+    assert _pending_after([message(7), message(6)]) == 6
+    assert _pending_after([]) == 0
+    assert _pending_after([Msg(None, subject="s", data=b"", reply="_INBOX.abc")]) is None  # not JetStream

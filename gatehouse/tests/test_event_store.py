@@ -3,11 +3,13 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
+from gatehouse.common.v1 import common_pb2
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import identity_pb2 as events
 from gatehouse.eventstore.database import reader
 from gatehouse.eventstore.hashing import GENESIS_HASH, verify_link
-from gatehouse.eventstore.store import ConcurrencyConflict, envelope_from_row
+from gatehouse.eventstore.store import ConcurrencyConflict, actor_from, envelope_from_row
+from gatehouse.observability import request_ids
 
 ACTOR = envelope_pb2.Actor(user_id="u1", username="alice", ip_address="127.0.0.1")
 SUBJECTS = envelope_pb2.Subjects(user_id="u1", username="alice")
@@ -78,3 +80,20 @@ async def test_a_reader_neither_waits_for_nor_blocks_the_writer(engine, store):
             assert seen.scalar() == 0  # the last committed snapshot
     async with reader(engine).connect() as connection:
         assert (await connection.execute(count)).scalar() == 1
+
+
+async def test_events_record_the_request_that_caused_them_outside_the_hash(units, store, engine):
+    actor = actor_from(common_pb2.RequestContext(ip_address="127.0.0.1", request_id="req-from-context"))
+    recorded = await units.run(lambda unit: unit.record("user-u1", 0, [events.UserCreated(user_id="u1")],
+                                                        actor, SUBJECTS))
+    request_ids.bind("req-bound")  # an actor built without a context gets the request being served
+    recorded += await _record(units, 1, events.LoginSucceeded(user_id="u1"))
+    request_ids.bind("")
+    assert [envelope.actor.request_id for envelope in recorded] == ["req-from-context", "req-bound"]
+    async with engine.connect() as connection:
+        rows = (await connection.execute(sa.select(store.events).order_by(store.events.c.position))).all()
+    assert [envelope_from_row("identity", row) for row in rows] == recorded
+    unrelated = envelope_pb2.EventEnvelope()
+    unrelated.CopyFrom(recorded[0])
+    unrelated.actor.request_id = "something-else"
+    assert verify_link(GENESIS_HASH, unrelated)  # a tracing aid, not chained

@@ -1,4 +1,7 @@
+import asyncio
+
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import identity_pb2 as events
@@ -55,3 +58,26 @@ async def test_relay_leaves_unacknowledged_events_in_the_outbox(units, engine, s
     assert await relay.lag() == 3
     async with engine.connect() as connection:
         assert (await connection.execute(sa.select(sa.func.count()).select_from(store.events))).scalar() == 3
+
+
+async def test_the_running_relay_reports_its_outbox_lag_while_the_broker_is_away(units, engine, store):
+    def gauge() -> float | None:
+        return REGISTRY.get_sample_value("gatehouse_outbox_lag_events", {"service": store.service})
+
+    async def until(predicate) -> None:
+        for _ in range(500):
+            if predicate():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("the gauge never showed it")
+
+    await _record_many(units, 4)
+    broker = FlakyBroker(failures=10**9)
+    relay = OutboxRelay(engine, store, broker, ProcessLease(), poll_interval=0.01)
+    running = asyncio.create_task(relay.run())
+    await until(lambda: gauge() == 4)
+    broker.failures = 0  # the broker is back
+    await until(lambda: gauge() == 0)
+    await relay.stop()
+    await running
+    assert len(broker.received) == 4

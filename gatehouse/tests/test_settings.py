@@ -1,6 +1,9 @@
 from gatehouse.settings import load, nats_servers
 
 
+from gatehouse.settings import SERVICES, load
+
+
 def test_defaults_are_sqlite_files_and_unix_sockets_under_the_data_dir(tmp_path):
     settings = load({"GATEHOUSE_DATA": str(tmp_path)})
     assert settings.database_url_for("tokens") == f"sqlite:///{tmp_path / 'tokens.db'}"
@@ -39,3 +42,16 @@ def test_the_breached_passwords_range_api_is_off_unless_a_url_is_set():
     assert load({}).breached_passwords_range_url == ""
     configured = load({"GATEHOUSE_BREACHED_PASSWORDS_RANGE_URL": " http://127.0.0.1:9/range "})
     assert configured.breached_passwords_range_url == "http://127.0.0.1:9/range"
+
+
+def test_metrics_ports_come_from_a_base_port_overridden_per_service():
+    settings = load({"GATEHOUSE_METRICS_BASE_PORT": "9300", "GATEHOUSE_METRICS_PORT_AUDIT": "9999"})
+    assert [settings.metrics_port_of(name) for name in SERVICES] == [9300, 9301, 9302, 9303, 9999]
+    assert load({}).metrics_port_of("uploads") == 0  # a free loopback port by default
+    assert load({}).metrics_host == "127.0.0.1"
+
+
+def test_mtls_is_on_only_when_ca_certificate_and_key_are_all_set():
+    files = {"GATEHOUSE_TLS_CA": "ca.pem", "GATEHOUSE_TLS_CERT": "c.pem", "GATEHOUSE_TLS_KEY": "k.pem"}
+    assert load(files).tls_enabled
+    assert not load({**files, "GATEHOUSE_TLS_KEY": ""}).tls_enabled

@@ -8,6 +8,7 @@ from gatehouse.grpc_runtime.channels import open_channel
 from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.identity.v1 import identity_pb2_grpc
 from gatehouse.mail import mailer_for
+from gatehouse.observability.metrics import LOGIN_FAILURES
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
 from services.identity.adapters.mfa_client import GrpcSecondFactors
@@ -67,4 +68,5 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         errors=STATUS_OF_ERROR,
         background=[runtime.relay.run, notifier.run, scheduler.run],
         on_stop=[scheduler.stop, notifier.stop, runtime.close, close_channel],
+        refusals={"Login": LOGIN_FAILURES, "LoginWithPasskey": LOGIN_FAILURES},
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 import structlog
 
 from gatehouse.grpc_runtime.channels import open_channel
+from gatehouse.observability.metrics import UPLOAD_REFUSALS
 from gatehouse.grpc_runtime.server import ServiceProcess
 from gatehouse.service_runtime import build_runtime
 from gatehouse.settings import Settings
@@ -115,4 +116,5 @@ def bootstrap(settings: Settings) -> ServiceProcess:
         errors=STATUS_OF_ERROR,
         background=[runtime.relay.run],
         on_stop=[runtime.close, close_channel],
+        refusals={"Upload": UPLOAD_REFUSALS},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import structlog
 
+from gatehouse.observability.metrics import TOKEN_VERIFICATIONS
 from gatehouse.tokens.v1 import tokens_pb2_grpc
 from services.tokens.application import disclosures, handlers
 from services.tokens.domain import errors
@@ -61,7 +62,9 @@ class TokensServicer(tokens_pb2_grpc.TokensServiceServicer):
     async def VerifyToken(self, request, context):
         """Verifies a presented token; a bad token is valid=false with a reason, never an error."""
         _bind(request, "VerifyToken")
-        return await handlers.verify_token(self._deps, request)
+        response = await handlers.verify_token(self._deps, request)
+        TOKEN_VERIFICATIONS.labels(outcome="valid" if response.valid else "invalid").inc()
+        return response
 
     async def RotateToken(self, request, context):
         """A new secret with the same caveats, the old one revoked; NOT_FOUND when the owner has

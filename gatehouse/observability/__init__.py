@@ -1,0 +1,1 @@
+"""What every process exposes about itself: request ids, Prometheus metrics."""

@@ -1,0 +1,20 @@
+"""The request id of the request that caused each event (events.actor_request_id).
+
+Revision ID: audit_0004
+"""
+from alembic import op
+
+from gatehouse.eventstore.schema import add_request_id_column
+
+revision = "audit_0004"
+down_revision = "audit_0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    add_request_id_column(op)
+
+
+def downgrade():
+    op.drop_column("events", "actor_request_id")
