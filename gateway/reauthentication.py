@@ -12,6 +12,9 @@ from gatehouse.identity.v1 import identity_pb2
 
 REAUTH_PAGE = "/account/reauthenticate"
 REAUTH_API = "/api/v1/session/reauthenticate"
+# With a security key instead of the password: options, then the key's answer.
+REAUTH_KEY_OPTIONS_API = REAUTH_API + "/webauthn/options"
+REAUTH_KEY_API = REAUTH_API + "/webauthn"
 DEFAULT_NEXT = "/account/"
 
 

@@ -123,5 +123,6 @@ def check_fresh_login(request: web.Request, session: identity_pb2.Session, now_u
         raise web.HTTPSeeOther(page_url(request))
     raise ReauthenticationRequired(
         f"For your security, confirm your password first: this change needs a login or re-authentication "
-        f"within the last {minutes} minutes (POST {REAUTH_API} with your password, or use {REAUTH_PAGE})."
+        f"within the last {minutes} minutes (POST {REAUTH_API} with your password, or {REAUTH_API}/webauthn with "
+        f"a security key, or use {REAUTH_PAGE})."
     )

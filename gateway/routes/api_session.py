@@ -1,10 +1,13 @@
-"""/api/v1/session: log in, see the session, log out."""
+"""/api/v1/session: log in, see the session, log out, re-authenticate (password or security key)."""
 
 from __future__ import annotations
+
+import json
 
 from aiohttp import web
 
 from gatehouse.identity.v1 import identity_pb2
+from gatehouse.mfa.v1 import mfa_pb2
 from gateway.auth import (
     check_login_origin,
     clear_session_cookie,
@@ -12,12 +15,14 @@ from gateway.auth import (
     session_caller,
     set_session_cookie,
 )
+from gateway.errors import BadRequest
 from gateway.json_body import read_json, require_string
 from gateway.keys import CLIENTS
-from gateway.reauthentication import REAUTH_API
+from gateway.reauthentication import REAUTH_API, REAUTH_KEY_API, REAUTH_KEY_OPTIONS_API
 from gateway.timestamps import format_rfc3339
 
 routes = web.RouteTableDef()
+REAUTHENTICATE = "reauthenticate"
 
 
 def _session_json(session: identity_pb2.Session) -> dict:
@@ -81,5 +86,35 @@ async def reauthenticate(request: web.Request) -> web.Response:
             context=request_context(request),
         ),
         timeout=15,
+    )
+    return web.json_response({"reauthenticated": format_rfc3339(answer.session.reauthenticated_at_us)})
+
+
+@routes.post(REAUTH_KEY_OPTIONS_API)
+async def reauthentication_key_options(request: web.Request) -> web.Response:
+    """WebAuthn request options (W3C JSON) for re-authenticating with one of the user's security
+    keys; mfa issues a challenge that answers only a re-authentication. 401 method_not_enrolled
+    when the user has no key."""
+    caller = await session_caller(request)
+    answer = await request.app[CLIENTS].mfa.BeginSecurityKeyAuthentication(
+        mfa_pb2.BeginSecurityKeyAuthenticationRequest(user=caller.principal, context=request_context(request),
+                                                      purpose=REAUTHENTICATE),
+        timeout=10,
+    )
+    return web.json_response(json.loads(answer.options_json), headers={"Cache-Control": "no-store"})
+
+
+@routes.post(REAUTH_KEY_API)
+async def reauthenticate_with_key(request: web.Request) -> web.Response:
+    """Re-authentication with a security key: `{"credential": credential.toJSON()}`. Identity has
+    mfa check it (403 security_key_rejected when refused; 429 with Retry-After when limited)."""
+    caller = await session_caller(request)
+    credential = (await read_json(request)).get("credential")
+    if not isinstance(credential, dict):
+        raise BadRequest("The field 'credential' is required: send what credential.toJSON() gives.")
+    answer = await request.app[CLIENTS].identity.Reauthenticate(
+        identity_pb2.ReauthenticateRequest(session_token=caller.session_token, context=request_context(request),
+                                           webauthn_credential_json=json.dumps(credential)),
+        timeout=20,
     )
     return web.json_response({"reauthenticated": format_rfc3339(answer.session.reauthenticated_at_us)})

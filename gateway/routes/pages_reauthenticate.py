@@ -1,5 +1,6 @@
-"""The re-authentication ("sudo mode") page: a password form that sends the browser back to the
-page that asked for it (only to a path on this site)."""
+"""The re-authentication ("sudo mode") page: a password form (and, for a user with a security
+key, a button that re-authenticates with the key through the JSON API, in static/webauthn.js)
+that sends the browser back to the page that asked for it (only to a path on this site)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import grpc
 from aiohttp import web
 
 from gatehouse.identity.v1 import identity_pb2
+from gatehouse.mfa.v1 import mfa_pb2
 from gateway.auth import request_context, session_caller
 from gateway.errors import RETRY_AFTER_KEY
 from gateway.keys import CLIENTS, SETTINGS
@@ -18,17 +20,20 @@ routes = web.RouteTableDef()
 STATUS_OF_REFUSAL = {grpc.StatusCode.PERMISSION_DENIED: 403, grpc.StatusCode.RESOURCE_EXHAUSTED: 429}
 
 
-def _form(request: web.Request, caller, next_path: str, status: int = 200, error: str = "") -> web.Response:
+async def _form(request: web.Request, caller, next_path: str, status: int = 200, error: str = "") -> web.Response:
+    methods = await request.app[CLIENTS].mfa.ListMethods(
+        mfa_pb2.ListMethodsRequest(user_id=caller.principal.user_id), timeout=10)
     return render(request, "reauthenticate.html", status=status, user=caller.principal.username,
                   csrf_token=caller.session.csrf_token, next=next_path, error=error,
-                  minutes=request.app[SETTINGS].reauth_minutes)
+                  minutes=request.app[SETTINGS].reauth_minutes, has_security_key="webauthn" in methods.methods)
 
 
 @routes.get(REAUTH_PAGE)
 async def reauthenticate_form(request: web.Request) -> web.Response:
-    """The password form; `next` is where to go afterwards (a path on this site)."""
+    """The password form (and the security key button when the user has a key); `next` is where
+    to go afterwards (a path on this site)."""
     caller = await session_caller(request)
-    return _form(request, caller, same_site_path(request.query.get("next", "")))
+    return await _form(request, caller, same_site_path(request.query.get("next", "")))
 
 
 @routes.post(REAUTH_PAGE)
@@ -49,7 +54,7 @@ async def reauthenticate(request: web.Request) -> web.Response:
     except grpc.aio.AioRpcError as error:
         if error.code() not in STATUS_OF_REFUSAL:
             raise
-        response = _form(request, caller, next_path, STATUS_OF_REFUSAL[error.code()], error.details())
+        response = await _form(request, caller, next_path, STATUS_OF_REFUSAL[error.code()], error.details())
         retry_after = dict(error.trailing_metadata() or ()).get(RETRY_AFTER_KEY)
         if retry_after:
             response.headers["Retry-After"] = retry_after

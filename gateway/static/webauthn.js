@@ -1,4 +1,4 @@
-// Security keys on the 2FA page and the second login step. The server speaks the W3C JSON
+// Security keys on the 2FA page, the second login step and re-authentication ("sudo mode"). The server speaks the W3C JSON
 // forms, so the browser parses the options and serialises the credential with toJSON().
 "use strict";
 (function () {
@@ -69,6 +69,24 @@
         });
         await post("/api/v1/session/webauthn", {credential: credential.toJSON()}, csrf);
         window.location.assign("/account/");
+      } catch (error) {
+        report("security-key-error", error.message);
+      }
+    });
+  }
+
+  const reauthenticate = document.getElementById("reauthenticate-with-key");
+  if (reauthenticate) {
+    reauthenticate.addEventListener("click", async () => {
+      const csrf = reauthenticate.dataset.csrf;
+      try {
+        const options = await post("/api/v1/session/reauthenticate/webauthn/options", {}, csrf);
+        const credential = await navigator.credentials.get({
+          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options),
+        });
+        await post("/api/v1/session/reauthenticate/webauthn", {credential: credential.toJSON()}, csrf);
+        // `next` is a path on this site (the server checked it before writing it here).
+        window.location.assign(reauthenticate.dataset.next);
       } catch (error) {
         report("security-key-error", error.message);
       }

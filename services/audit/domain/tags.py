@@ -101,7 +101,15 @@ def _user_created(record: Additional) -> str:
     return f"Account {record.get('username', '')} created{by_operator}"
 
 
+def _reauthenticated(record: Additional) -> str:
+    if record.get("method") == "webauthn":
+        return _method_sentence("confirmed for sensitive changes (re-authentication)", record)
+    return "Password confirmed for sensitive changes (re-authentication)"
+
+
 def _login_succeeded(record: Additional) -> str:
+    if record.get("purpose") == "reauthenticate":
+        return _method_sentence("accepted for re-authentication", record)
     if record.get("method"):
         return _method_sentence("accepted: logged in", record)
     if record.get("second_factor_required"):
@@ -110,6 +118,8 @@ def _login_succeeded(record: Additional) -> str:
 
 
 def _login_failed(record: Additional) -> str:
+    if record.get("purpose") == "reauthenticate":
+        return _with_reason(_method_sentence("refused at re-authentication", record), record)
     if record.get("method"):
         return _with_reason(_method_sentence("refused at login", record), record)
     return _with_reason("Login failed", record)
@@ -186,7 +196,7 @@ RENDERERS: dict[str, Renderer] = {
     "account:user:locked": lambda r: _with_reason("Account locked by an operator", r)
     + (f"; {r['sessions_ended']} sessions ended" if r.get("sessions_ended") else ""),
     "account:user:unlocked": lambda r: "Account unlocked by an operator",
-    "account:session:reauthenticated": lambda r: "Password confirmed for sensitive changes (re-authentication)",
+    "account:session:reauthenticated": _reauthenticated,
     # PyPI's two login tags: the password step and the second step share them; the record's
     # fields (second_factor_required, method) tell them apart.
     "account:login:success": _login_succeeded,

@@ -34,6 +34,8 @@ def test_tags_are_shaped_source_subject_action_and_unique_but_for_the_login_step
     [
         ({"second_factor_required": True}, "Password accepted; second factor required"),
         ({"method": "totp", "label": "phone"}, "Authenticator app 'phone' accepted: logged in"),
+        ({"method": "webauthn", "label": "desk", "purpose": "reauthenticate"},
+         "Security key 'desk' accepted for re-authentication"),
     ],
 )
 def test_the_login_success_sentence_tells_the_steps_apart(record, sentence):
@@ -65,6 +67,10 @@ def test_an_unknown_event_type_gets_an_unknown_tag_and_a_sentence():
         ("account:user:unlocked", {}, "Account unlocked by an operator"),
         ("account:session:reauthenticated", {"session_id": "s1"},
          "Password confirmed for sensitive changes (re-authentication)"),
+        ("account:session:reauthenticated", {"session_id": "s1", "method": "webauthn", "label": "desk"},
+         "Security key 'desk' confirmed for sensitive changes (re-authentication)"),
+        ("account:login:failure", {"method": "webauthn", "reason": "invalid_webauthn", "purpose": "reauthenticate"},
+         "Security key refused at re-authentication (invalid webauthn)"),
         ("account:session:ended", {"reason": "expired"}, "Session ended (expired)"),
         ("account:api_token:added", {"name": "ci"}, "API token 'ci' added"),
         ("account:user:created", {"username": "alice", "created_by": "operator"},

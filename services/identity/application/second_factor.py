@@ -28,9 +28,14 @@ def expected_proof(key: bytes, user_id: str, session_id: str, method: str, label
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
+def proof_is_fresh(issued_at_us: int, now: int) -> bool:
+    """Whether a proof was signed within its lifetime (allowing a little clock difference)."""
+    return now - PROOF_LIFETIME_US <= issued_at_us <= now + PROOF_FUTURE_SLACK_US
+
+
 def _check_proof(key: bytes, row, request, now: int) -> None:
     expected = expected_proof(key, row.user_id, row.session_id, request.method, request.label, request.issued_at_us)
-    fresh = now - PROOF_LIFETIME_US <= request.issued_at_us <= now + PROOF_FUTURE_SLACK_US
+    fresh = proof_is_fresh(request.issued_at_us, now)
     if not (key and fresh and hmac.compare_digest(expected, request.proof)):
         raise SessionInvalid("The second login step could not be confirmed; enter a new code.")
 

@@ -53,6 +53,13 @@ class WrongPassword(IdentityError):
     code = "wrong_password"
 
 
+class SecurityKeyRejected(IdentityError):
+    """A security key's answer offered to confirm a change was refused by the mfa service (not
+    this user's key, an unknown, used or expired challenge, a bad signature)."""
+
+    code = "security_key_rejected"
+
+
 class AccountStateUnchanged(IdentityError):
     """Locking a locked account, or unlocking one that is not locked."""
 

@@ -208,6 +208,8 @@ def unlock(state: UserState) -> list:
     return [events.UserUnlocked(user_id=state.user_id)]
 
 
-def reauthenticated(state: UserState, session_id: str) -> list:
-    """The event of a session whose user re-entered a correct password."""
-    return [events.SessionReauthenticated(user_id=state.user_id, session_id=session_id)]
+def reauthenticated(state: UserState, session_id: str, method: str = "password", label: str = "") -> list:
+    """The event of a session whose user re-entered a correct password (method "password") or
+    answered with their security key (method "webauthn", with the key's label)."""
+    return [events.SessionReauthenticated(user_id=state.user_id, session_id=session_id, method=method,
+                                          label=label)]

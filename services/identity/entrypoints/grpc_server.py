@@ -29,6 +29,7 @@ STATUS_OF_ERROR = {
     errors.SessionInvalid: grpc.StatusCode.UNAUTHENTICATED,
     errors.AccountLocked: grpc.StatusCode.PERMISSION_DENIED,
     errors.WrongPassword: grpc.StatusCode.PERMISSION_DENIED,
+    errors.SecurityKeyRejected: grpc.StatusCode.PERMISSION_DENIED,
     errors.EmailAlreadyVerified: grpc.StatusCode.FAILED_PRECONDITION,
     errors.AccountStateUnchanged: grpc.StatusCode.FAILED_PRECONDITION,
     errors.OperatorRequired: grpc.StatusCode.PERMISSION_DENIED,

@@ -158,22 +158,25 @@ async def remove_key(deps: Dependencies, request) -> mfa_pb2.RemoveSecurityKeyRe
 
 
 async def begin_authentication(deps: Dependencies, request) -> mfa_pb2.BeginSecurityKeyAuthenticationResponse:
-    """Request options naming the user's keys. Raises NoSuchMethod when they have none."""
+    """Request options naming the user's keys, for the login step or (purpose "reauthenticate")
+    a re-authentication. Raises UserRequired, UnknownMethod (another purpose) or NoSuchMethod
+    when they have no key."""
     model.check_user_id(request.user.user_id)
+    model.check_purpose(request.purpose)
     async with deps.units() as unit:
         keys = await keys_of(unit.connection, request.user.user_id)
     if not keys:
         raise NoSuchMethod("No security key is set up for this account.")
     options, challenge = deps.relying_party.authentication_options([key.credential_id for key in keys])
-    await save_challenge(deps, challenge, request.user.user_id, "authenticate")
+    await save_challenge(deps, challenge, request.user.user_id, model.challenge_purpose(request.purpose))
     return mfa_pb2.BeginSecurityKeyAuthenticationResponse(options_json=options)
 
 
 async def check_assertion(deps: Dependencies, request) -> tuple[str, int]:
-    """Verifies a second step made with a security key; (label, unused recovery codes).
-    Raises InvalidSecurityKeyResponse (also for a key that is not this user's, or a bad
-    signature) or PossiblyClonedKey (a validly signed counter that went backwards: recorded,
-    and refused)."""
+    """Verifies a second step (or, by `request.purpose`, a re-authentication) made with a
+    security key; (label, unused recovery codes). Raises InvalidSecurityKeyResponse (also for a
+    key that is not this user's, a challenge issued for another purpose, or a bad signature) or
+    PossiblyClonedKey (a validly signed counter that went backwards: recorded, and refused)."""
     presented = webauthn_ceremonies.presented_assertion(request.code)
     async with deps.units() as unit:
         keys = await keys_of(unit.connection, request.user.user_id)
@@ -182,7 +185,7 @@ async def check_assertion(deps: Dependencies, request) -> tuple[str, int]:
     key = next((k for k in keys if k.credential_id == presented.credential_id), None)
     if key is None:
         raise InvalidSecurityKeyResponse("This security key is not registered to your account.")
-    await take_challenge(deps, presented.challenge, request.user.user_id, "authenticate")
+    await take_challenge(deps, presented.challenge, request.user.user_id, model.challenge_purpose(request.purpose))
     count = verified_count(deps, request.code, presented.challenge, key)
     principal = request.user
 
@@ -190,7 +193,7 @@ async def check_assertion(deps: Dependencies, request) -> tuple[str, int]:
         if not await advance_sign_count(unit.connection, key, count):
             return None
         accepted = events.SecondFactorAccepted(user_id=principal.user_id, method="webauthn", label=key.label,
-                                               session_id=request.session_id)
+                                               session_id=request.session_id, purpose=request.purpose)
         await record(unit, await load_state(unit, principal.user_id), request, [accepted])
         await repository.touch_factor(unit.connection, principal.user_id, "webauthn", deps.now_us())
         return await repository.unused_code_count(unit.connection, principal.user_id)

@@ -34,7 +34,7 @@ async def verify_second_factor(deps: Dependencies, request) -> mfa_pb2.VerifySec
     NoSuchMethod, InvalidSecurityKeyResponse, PossiblyClonedKey); every failure is recorded as an
     event and counts towards the limits."""
     model.check_user_id(request.user.user_id)
-    model.check_method(request.method)
+    model.check_method(request.method, request.purpose)
     attempt = await _reserve_attempt(deps, request, address_key(deps, request.context.ip_address))
     try:
         label, remaining = await _check(deps, request)
@@ -102,7 +102,7 @@ def _duration(seconds: int) -> str:
 async def _record_rejection(deps, request, reason: str, limit: str = "", retry: int = 0) -> None:
     rejected = events.SecondFactorRejected(
         user_id=request.user.user_id, method=request.method, reason=reason, session_id=request.session_id,
-        limit=limit, retry_after_seconds=retry,
+        limit=limit, retry_after_seconds=retry, purpose=request.purpose,
     )
 
     async def handle(unit):

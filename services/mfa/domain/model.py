@@ -21,6 +21,10 @@ from services.mfa.domain.errors import (
 # The names the identity service and the gateway expect (see proto/gatehouse/mfa/v1/mfa.proto).
 METHODS = ("totp", "webauthn", "recovery_code")
 VERIFIABLE = ("totp", "webauthn", "recovery_code")
+REAUTHENTICATE = "reauthenticate"
+# The ceremony an assertion answers: "" the second login step, or a re-authentication, which
+# only a security key can make (TOTP and recovery codes are not offered for it).
+PURPOSES = ("", REAUTHENTICATE)
 TOTP_LABEL = "Authenticator app"
 
 
@@ -72,10 +76,25 @@ def check_user_id(user_id: str) -> None:
         raise UserRequired("The request does not name a user.")
 
 
-def check_method(method: str) -> None:
-    """Raises UnknownMethod for a method that cannot be checked with a code."""
+def check_method(method: str, purpose: str = "") -> None:
+    """Raises UnknownMethod for a method that cannot be checked with a code, or one that cannot
+    serve the purpose (re-authentication takes a security key only)."""
     if method not in VERIFIABLE:
         raise UnknownMethod(f"Unknown second-factor method '{method}'; use one of {', '.join(VERIFIABLE)}.")
+    check_purpose(purpose)
+    if purpose == REAUTHENTICATE and method != "webauthn":
+        raise UnknownMethod("Re-authentication takes your password or a security key.")
+
+
+def check_purpose(purpose: str) -> None:
+    """Raises UnknownMethod for a ceremony other than the login step or a re-authentication."""
+    if purpose not in PURPOSES:
+        raise UnknownMethod(f"Unknown purpose '{purpose}'; use '' (login) or '{REAUTHENTICATE}'.")
+
+
+def challenge_purpose(purpose: str) -> str:
+    """The stored challenge's purpose for an assertion ceremony (the login step keeps its old name)."""
+    return purpose or "authenticate"
 
 
 def enrolled_methods(methods: Iterable[str]) -> list[str]:
