@@ -121,8 +121,10 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
 
 async def get_user(deps: Dependencies, request: identity_pb2.GetUserRequest) -> identity_pb2.User:
     """A user by id or username. Raises UserNotFound."""
-    async with deps.units() as unit:
-        user = await repository.find_user(unit.connection, user_id=request.user_id, username=request.username)
+    # Read-only: never waits for identity's write lock (see get_session).
+    user = await deps.units.read(
+        lambda unit: repository.find_user(unit.connection, user_id=request.user_id, username=request.username)
+    )
     if user is None:
         raise UserNotFound("No such user.")
     return user
