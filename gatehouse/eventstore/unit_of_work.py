@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.database import reader
 from gatehouse.eventstore.store import ConcurrencyConflict, EventStore
 
 T = TypeVar("T")
@@ -95,3 +96,10 @@ class UnitOfWorkFactory:
                 if attempt == attempts:
                     raise
         raise AssertionError("unreachable")
+
+    async def read(self, handler: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Runs `handler`, which must only read, in a deferred transaction (database.reader):
+        on SQLite it neither takes nor waits for the write lock and sees the last committed
+        state. Nothing is committed; a write through it may fail with OperationalError."""
+        async with SqlUnitOfWork(reader(self.engine), self.store, self._on_commit) as unit:
+            return await handler(unit)

@@ -43,6 +43,9 @@ class Dependencies:
     session_tokens: SessionTokens
     second_factors: SecondFactors
     idle_timeout_us: int = 12 * 3600 * 1_000_000
+    # A session check writes last-seen only when the stored value is older than this (see
+    # get_session): the idle timeout then ends a session at most this much early.
+    session_touch_interval_us: int = 60 * 1_000_000
     # Shared with the mfa service: checks its proofs of a passed second factor.
     proof_key: bytes = b""
     # Signs the tokens of mailed verification links; without it (or a mailer) none are sent.
@@ -118,8 +121,10 @@ async def create_user(deps: Dependencies, request: identity_pb2.CreateUserReques
 
 async def get_user(deps: Dependencies, request: identity_pb2.GetUserRequest) -> identity_pb2.User:
     """A user by id or username. Raises UserNotFound."""
-    async with deps.units() as unit:
-        user = await repository.find_user(unit.connection, user_id=request.user_id, username=request.username)
+    # Read-only: never waits for identity's write lock (see get_session).
+    user = await deps.units.read(
+        lambda unit: repository.find_user(unit.connection, user_id=request.user_id, username=request.username)
+    )
     if user is None:
         raise UserNotFound("No such user.")
     return user
@@ -218,23 +223,39 @@ async def _record_unknown_user(deps: Dependencies, request: identity_pb2.LoginRe
 
 
 async def get_session(deps: Dependencies, request: identity_pb2.GetSessionRequest) -> identity_pb2.Session:
-    """The live session behind a cookie value. Raises SessionInvalid (forged, unknown, idle)."""
+    """The live session behind a cookie value. Raises SessionInvalid (forged, unknown, ended, idle).
+
+    Most checks only read (no write lock, so they never queue behind the notifier or other
+    writers); last-seen is written only when the stored value is older than
+    `session_touch_interval_us`, so a session may idle out up to that much early, never late.
+    """
     id_hash = deps.session_tokens.id_hash(request.session_token)
     if id_hash is None:
         raise SessionInvalid("You are not logged in.")
+    now = now_us()
+    row, user = await deps.units.read(lambda unit: _active_session(deps, unit.connection, id_hash, now))
+    if now - row.last_seen_us < deps.session_touch_interval_us:
+        return _session_message(row, user, row.last_seen_us + deps.idle_timeout_us)
 
-    async def handle(unit):
-        row = await repository.find_session(unit.connection, id_hash)
-        now = now_us()
-        if row is None or now - row.last_seen_us > deps.idle_timeout_us:
-            raise SessionInvalid("Your session has expired; log in again.")
-        user = await repository.find_user(unit.connection, user_id=row.user_id)
-        if user is None or user.state != "active":
-            raise SessionInvalid("You are not logged in.")
-        await repository.touch_session(unit.connection, id_hash, now)
-        return _session_message(row, user, now + deps.idle_timeout_us)
+    async def touch(unit):
+        # Checked again under the write lock: the session may have ended since the read.
+        moment = now_us()
+        fresh, owner = await _active_session(deps, unit.connection, id_hash, moment)
+        await repository.touch_session(unit.connection, id_hash, moment)
+        return _session_message(fresh, owner, moment + deps.idle_timeout_us)
 
-    return await deps.units.run(handle)
+    return await deps.units.run(touch)
+
+
+async def _active_session(deps: Dependencies, connection, id_hash: str, now: int):
+    """The (session row, user) of a live session. Raises SessionInvalid."""
+    row = await repository.find_session(connection, id_hash)
+    if row is None or now - row.last_seen_us > deps.idle_timeout_us:
+        raise SessionInvalid("Your session has expired; log in again.")
+    user = await repository.find_user(connection, user_id=row.user_id)
+    if user is None or user.state != "active":
+        raise SessionInvalid("You are not logged in.")
+    return row, user
 
 
 def _session_message(row, user, expires_at_us) -> identity_pb2.Session:
