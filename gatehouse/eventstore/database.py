@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# Execution option marking an engine view whose transactions only read (see `reader`).
+READ_ONLY = "gatehouse_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite": "sqlite", "postgresql": "postgresql+psycopg"}
 
@@ -23,6 +25,8 @@ def _with_driver(url: str, drivers: dict[str, str]) -> sa.URL:
 def _use_immediate_transactions(engine: sa.Engine) -> None:
     # SQLite upgrades a read lock to a write lock lazily and fails at once when another
     # writer got there first; BEGIN IMMEDIATE makes writers queue on the busy timeout instead.
+    # A reader's transaction stays deferred: in WAL mode it reads the last committed snapshot
+    # without taking the write lock, so readers and the writer never wait for each other.
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
@@ -34,7 +38,8 @@ def _use_immediate_transactions(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -46,6 +51,14 @@ def create_engine(url: str) -> AsyncEngine:
         _use_immediate_transactions(engine.sync_engine)
         return engine
     return create_async_engine(async_url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """A view of `engine` (same pool) for work that only reads. On SQLite its transactions
+    neither take nor wait for the write lock; a write through it may fail at once with
+    "database is locked" (OperationalError), so never write through it. On PostgreSQL it
+    is the same as `engine`."""
+    return engine.execution_options(**{READ_ONLY: True})
 
 
 def ensure_database(url: str) -> None:

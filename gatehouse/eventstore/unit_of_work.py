@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.database import reader
 from gatehouse.eventstore.store import ConcurrencyConflict, EventStore
 
 T = TypeVar("T")
@@ -78,6 +79,13 @@ class UnitOfWorkFactory:
 
     def __call__(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine, self.store, self._on_commit)
+
+    def reading(self) -> SqlUnitOfWork:
+        """A unit of work for checks that only read (see database.reader): on SQLite it neither
+        takes nor waits for the write lock, so it does not queue behind other requests' commits.
+        Never record or write through it (that may fail with OperationalError); decisions taken
+        on what it read must be taken again in the unit of work that records."""
+        return SqlUnitOfWork(reader(self.engine), self.store, self._on_commit)
 
     async def run(self, handler: Callable[[UnitOfWork], Awaitable[T]], attempts: int = 5) -> T:
         """Runs `handler` in a fresh unit of work and commits it.

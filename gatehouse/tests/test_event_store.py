@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import identity_pb2 as events
+from gatehouse.eventstore.database import reader
 from gatehouse.eventstore.hashing import GENESIS_HASH, verify_link
 from gatehouse.eventstore.store import ConcurrencyConflict, envelope_from_row
 
@@ -66,3 +67,14 @@ async def test_a_failed_handler_leaves_nothing_behind(units, store, engine):
     async with engine.connect() as connection:
         count = (await connection.execute(sa.select(sa.func.count()).select_from(store.events))).scalar()
     assert count == 0
+
+
+async def test_a_reader_neither_waits_for_nor_blocks_the_writer(engine, store):
+    async with engine.begin() as writer:
+        await writer.execute(sa.insert(store.outbox).values(position=1))
+        async with reader(engine).connect() as connection:  # BEGIN IMMEDIATE would wait 30 s here
+            count = sa.select(sa.func.count()).select_from(store.outbox)
+            seen = await asyncio.wait_for(connection.execute(count), timeout=5)
+            assert seen.scalar() == 0  # the last committed snapshot
+    async with reader(engine).connect() as connection:
+        assert (await connection.execute(count)).scalar() == 1

@@ -121,7 +121,7 @@ async def _project_state(deps: Dependencies, unit, name: str) -> model.ProjectSt
 
 async def load_project(deps: Dependencies, name: str) -> model.ProjectState | None:
     """The project named `name` (any spelling that normalizes alike), or None."""
-    async with deps.units() as unit:
+    async with deps.units.reading() as unit:
         return await _project_state(deps, unit, name)
 
 
@@ -199,13 +199,13 @@ async def _accept(
     form, filename = submission.form, submission.distribution.filename
     model.authorize(state, form.name, submission.uploader, form.version)
     await require_project_policies(deps, state, submission.uploader)
-    async with deps.units() as unit:
+    async with deps.units.reading() as unit:  # checked again where the upload is recorded
         await upload_rules.check_project_rules(unit.connection, deps, state, submission)
         quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
         digests, size = await receive(quota, form, stream, incoming)
         metadata = await inspect_archive(deps, submission, incoming)
-        async with deps.units() as unit:
+        async with deps.units.reading() as unit:  # checked again where the upload is recorded
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
         await consume_token(deps, submission, state)
         if identical:
