@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -35,21 +36,36 @@ class UnitOfWork(Protocol):
 class SqlUnitOfWork:
     """A UnitOfWork over one SQLAlchemy transaction; commit wakes the outbox relay."""
 
-    def __init__(self, engine: AsyncEngine, store: EventStore, on_commit: Callable[[], None]):
+    def __init__(self, engine: AsyncEngine, store: EventStore, on_commit: Callable[[], None],
+                 writers: asyncio.Lock | None = None):
         self._engine = engine
         self._store = store
         self._on_commit = on_commit
         self._recorded = False
+        self._writers = writers
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self.connection = await self._engine.connect()
-        self._transaction = await self.connection.begin()
+        if self._writers is not None:
+            await self._writers.acquire()
+        try:
+            self.connection = await self._engine.connect()
+            self._transaction = await self.connection.begin()
+        except BaseException:
+            self._release()
+            raise
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        if self._transaction.is_active:
-            await self._transaction.rollback()
-        await self.connection.close()
+        try:
+            if self._transaction.is_active:
+                await self._transaction.rollback()
+            await self.connection.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writers is not None:
+            self._writers.release()
 
     async def record(self, stream, expected_version, events, actor, subjects):
         """Appends events to `stream` in this transaction (see EventStore.append)."""
@@ -76,9 +92,13 @@ class UnitOfWorkFactory:
         self.engine = engine
         self.store = store
         self._on_commit = on_commit
+        # SQLite has one writer at a time, and a transaction waiting for the write lock polls
+        # with sleeps of up to 100 ms: this process's writers queue here in turn instead (the
+        # lock is held exactly while SQLite's would be; other processes still meet the busy wait).
+        self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.store, self._on_commit)
+        return SqlUnitOfWork(self.engine, self.store, self._on_commit, self._writers)
 
     def reading(self) -> SqlUnitOfWork:
         """A unit of work for checks that only read (see database.reader): on SQLite it neither
