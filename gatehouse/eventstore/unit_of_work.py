@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
@@ -35,21 +36,36 @@ class UnitOfWork(Protocol):
 class SqlUnitOfWork:
     """A UnitOfWork over one SQLAlchemy transaction; commit wakes the outbox relay."""
 
-    def __init__(self, engine: AsyncEngine, store: EventStore, on_commit: Callable[[], None]):
+    def __init__(self, engine: AsyncEngine, store: EventStore, on_commit: Callable[[], None],
+                 writers: asyncio.Lock | None = None):
         self._engine = engine
         self._store = store
         self._on_commit = on_commit
         self._recorded = False
+        self._writers = writers
 
     async def __aenter__(self) -> SqlUnitOfWork:
-        self.connection = await self._engine.connect()
-        self._transaction = await self.connection.begin()
+        if self._writers is not None:
+            await self._writers.acquire()
+        try:
+            self.connection = await self._engine.connect()
+            self._transaction = await self.connection.begin()
+        except BaseException:
+            self._release()
+            raise
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        if self._transaction.is_active:
-            await self._transaction.rollback()
-        await self.connection.close()
+        try:
+            if self._transaction.is_active:
+                await self._transaction.rollback()
+            await self.connection.close()
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writers is not None:
+            self._writers.release()
 
     async def record(self, stream, expected_version, events, actor, subjects):
         """Appends events to `stream` in this transaction (see EventStore.append)."""
@@ -76,9 +92,20 @@ class UnitOfWorkFactory:
         self.engine = engine
         self.store = store
         self._on_commit = on_commit
+        # SQLite has one writer at a time, and a transaction waiting for the write lock polls
+        # with sleeps of up to 100 ms: this process's writers queue here in turn instead (the
+        # lock is held exactly while SQLite's would be; other processes still meet the busy wait).
+        self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine, self.store, self._on_commit)
+        return SqlUnitOfWork(self.engine, self.store, self._on_commit, self._writers)
+
+    def reading(self) -> SqlUnitOfWork:
+        """A unit of work for checks that only read (see database.reader): on SQLite it neither
+        takes nor waits for the write lock, so it does not queue behind other requests' commits.
+        Never record or write through it (that may fail with OperationalError); decisions taken
+        on what it read must be taken again in the unit of work that records."""
+        return SqlUnitOfWork(reader(self.engine), self.store, self._on_commit)
 
     async def run(self, handler: Callable[[UnitOfWork], Awaitable[T]], attempts: int = 5) -> T:
         """Runs `handler` in a fresh unit of work and commits it.
@@ -101,5 +128,5 @@ class UnitOfWorkFactory:
         """Runs `handler`, which must only read, in a deferred transaction (database.reader):
         on SQLite it neither takes nor waits for the write lock and sees the last committed
         state. Nothing is committed; a write through it may fail with OperationalError."""
-        async with SqlUnitOfWork(reader(self.engine), self.store, self._on_commit) as unit:
+        async with self.reading() as unit:
             return await handler(unit)

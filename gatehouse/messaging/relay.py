@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gatehouse.events.v1 import envelope_pb2
+from gatehouse.eventstore.database import reader
 from gatehouse.eventstore.store import EventStore, envelope_from_row
 from gatehouse.messaging.jetstream import subject_for
 from gatehouse.messaging.lease import RelayLease
@@ -112,7 +113,9 @@ class OutboxRelay:
             .order_by(events.c.position)
             .limit(self._batch_size)
         )
-        async with self._engine.connect() as connection:
+        # A read-only transaction: on SQLite it does not queue for the write lock behind the
+        # requests whose commits woke the relay (what they commit later is read next round).
+        async with reader(self._engine).connect() as connection:
             rows = (await connection.execute(query)).all()
             await connection.rollback()
         return [envelope_from_row(self._store.service, row) for row in rows]

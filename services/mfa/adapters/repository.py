@@ -17,9 +17,13 @@ from services.mfa.adapters.tables import (
 async def methods_of(connection: AsyncConnection, user_id: str) -> list[str]:
     """The distinct methods of the user's enrolled factors (unordered); recovery codes count only
     as a way in next to another factor, and only while unused ones remain."""
-    query = sa.select(second_factors.c.method).where(second_factors.c.user_id == user_id).distinct()
-    methods = list((await connection.execute(query)).scalars())
-    if methods and await unused_code_count(connection, user_id):
+    # One statement (it runs on every upload): the methods, each beside whether codes remain.
+    unused_codes = sa.exists().where(recovery_codes.c.user_id == user_id, recovery_codes.c.used_at_us.is_(None))
+    query = (sa.select(second_factors.c.method, unused_codes.label("codes_left"))
+             .where(second_factors.c.user_id == user_id).distinct())
+    rows = (await connection.execute(query)).all()
+    methods = [row.method for row in rows]
+    if rows and rows[0].codes_left:
         methods.append("recovery_code")
     return methods
 

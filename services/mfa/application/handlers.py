@@ -63,7 +63,8 @@ async def record(unit, state: model.MfaState, request, new_events: list) -> None
 async def list_methods(deps: Dependencies, request: mfa_pb2.ListMethodsRequest) -> mfa_pb2.ListMethodsResponse:
     """The second-factor methods the user has enrolled (empty when none). Raises UserRequired."""
     model.check_user_id(request.user_id)
-    async with deps.units() as unit:
+    # Asked on every upload: a read-only transaction, which on SQLite does not queue for the write lock.
+    async with deps.units.reading() as unit:
         methods = await repository.methods_of(unit.connection, request.user_id)
     return mfa_pb2.ListMethodsResponse(methods=model.enrolled_methods(methods))
 

@@ -124,6 +124,15 @@ async def filename_used(connection: AsyncConnection, filename: str) -> bool:
     return (await connection.execute(query)).first() is not None
 
 
+async def content_or_name_seen(connection: AsyncConnection, blake2_256: str, filename: str) -> tuple[bool, bool]:
+    """In one statement: whether a file row has this BLAKE2b-256 digest, and whether the
+    filename was ever accepted (file_with_blake2 and filename_used together)."""
+    query = sa.select(sa.exists().where(files.c.blake2_256 == blake2_256),
+                      sa.exists().where(used_filenames.c.filename == filename))
+    content_seen, name_used = (await connection.execute(query)).one()
+    return bool(content_seen), bool(name_used)
+
+
 async def role_of(connection: AsyncConnection, project_id: str, user_id: str) -> str | None:
     """The user's role on the project, or None."""
     query = sa.select(roles.c.role).where(roles.c.project_id == project_id, roles.c.user_id == user_id)

@@ -121,7 +121,7 @@ async def _project_state(deps: Dependencies, unit, name: str) -> model.ProjectSt
 
 async def load_project(deps: Dependencies, name: str) -> model.ProjectState | None:
     """The project named `name` (any spelling that normalizes alike), or None."""
-    async with deps.units() as unit:
+    async with deps.units.reading() as unit:
         return await _project_state(deps, unit, name)
 
 
@@ -199,13 +199,13 @@ async def _accept(
     form, filename = submission.form, submission.distribution.filename
     model.authorize(state, form.name, submission.uploader, form.version)
     await require_project_policies(deps, state, submission.uploader)
-    async with deps.units() as unit:
+    async with deps.units.reading() as unit:  # checked again where the upload is recorded
         await upload_rules.check_project_rules(unit.connection, deps, state, submission)
         quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
         digests, size = await receive(quota, form, stream, incoming)
         metadata = await inspect_archive(deps, submission, incoming)
-        async with deps.units() as unit:
+        async with deps.units.reading() as unit:  # checked again where the upload is recorded
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
         await consume_token(deps, submission, state)
         if identical:
@@ -275,15 +275,24 @@ async def check_duplicates(connection, filename: str, digests: Digests, origin: 
     or the content was already uploaded under another name; FilenameReused when the name
     belonged to a file since deleted (names are never reused)."""
     same_name = await repository.file_named(connection, filename)
+    return await judge_duplicates(connection, same_name, filename, digests, origin)
+
+
+async def judge_duplicates(connection, same_name, filename: str, digests: Digests, origin: str) -> bool:
+    """check_duplicates for a caller that already read `same_name` (the file row named
+    `filename`, or None) in this transaction. Raises what check_duplicates raises."""
     if (same_name is not None and same_name.status != repository.DISCARDED
             and hmac.compare_digest(same_name.sha256, digests.sha256)):
         return True
-    if same_name is not None or await repository.file_with_blake2(connection, digests.blake2_256):
+    content_seen, name_used = (False, False)
+    if same_name is None:
+        content_seen, name_used = await repository.content_or_name_seen(connection, digests.blake2_256, filename)
+    if same_name is not None or content_seen:
         raise FileAlreadyExists(
             f"File already exists ('{filename}'). "
             f"See {origin}/help/#file-name-reuse for more information."
         )
-    if await repository.filename_used(connection, filename):
+    if name_used:
         raise FilenameReused(
             "This filename has already been used, use a different version. "
             f"See {origin}/help/#file-name-reuse for more information."
@@ -314,8 +323,9 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     model.authorize(state, form.name, submission.uploader, form.version)
     if state is not None:  # a policy turned on while the bytes streamed in still counts
         policies.check_scoped_token(state, submission.uploader)
-    await upload_rules.check_project_rules(unit.connection, deps, state, submission)
-    if await check_duplicates(unit.connection, command.filename, command.digests, deps.origin):
+    same_name = await repository.file_named(unit.connection, command.filename)  # read once, for both steps
+    await upload_rules.check_project_rules(unit.connection, deps, state, submission, name_taken=same_name is not None)
+    if await judge_duplicates(unit.connection, same_name, command.filename, command.digests, deps.origin):
         return _response("exists", submission, _name_of(state, form.name), command.digests)
     # Concurrent uploads to one project may each have fitted its size quota alone.
     (await upload_rules.size_quota(unit.connection, deps, state, form.name)).check(command.size)

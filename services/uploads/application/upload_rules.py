@@ -41,15 +41,19 @@ async def check_release_files(connection, deps, state: model.ProjectState, packa
         limits.check_one_sdist(packagetype, await repository.release_has_sdist(connection, state.project_id, version))
 
 
-async def check_project_rules(connection, deps, state: model.ProjectState | None, submission) -> None:
+async def check_project_rules(connection, deps, state: model.ProjectState | None, submission,
+                              name_taken: bool | None = None) -> None:
     """The rules for the project the submission goes to: those of a new project, or those of
-    the release it adds to. Raises what check_new_project and check_release_files raise."""
+    the release it adds to. `name_taken` is whether a file of the submission's name exists,
+    when the caller already read it in this transaction (None: read it here).
+    Raises what check_new_project and check_release_files raise."""
     form = submission.form
+    if name_taken is None and state is not None:
+        name_taken = await repository.file_named(connection, submission.distribution.filename) is not None
     if state is None:
         await check_new_project(connection, deps, form.name, submission.uploader,
                                 submission.header.context.ip_address)
-    elif await repository.file_named(connection, submission.distribution.filename) is None:
-        # A file of this name exists: the duplicate step answers (identical: "exists").
+    elif not name_taken:  # when it is taken, the duplicate step answers (identical: "exists")
         await check_release_files(connection, deps, state, submission.distribution.packagetype, form.version)
 
 
