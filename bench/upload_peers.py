@@ -10,9 +10,11 @@ a new wheel of the same project with a new version (10 KB of random bytes in a v
 nothing is refused as already existing. Printed per server: uploads per second (2xx answers),
 latency p50 and p99, errors (any other answer or a transport failure), and the server's CPU
 seconds (user+sys, all its processes) per upload, which depends little on the machine's load.
-Target (issue 8): Gatehouse ahead of both.
+Target (issue 8): Gatehouse ahead of both. After its window each server also takes one 50 MB
+wheel (issue 7: "time for a 50 MB upload ... side by side"), timed from the first byte sent to
+the answer.
 
-Usage: python -m bench.upload_peers [SECONDS] [CLIENTS]   (default 10 s, 8 clients)
+Usage: python -m bench.upload_peers [SECONDS] [CLIENTS] [LARGE_MB]   (default 10 s, 8 clients, 50 MB)
 """
 
 from __future__ import annotations
@@ -32,12 +34,14 @@ from bench.processes import total_cpu_seconds
 from bench.results import record, row
 from bench.upload_client import basic_auth, bytes_digests, post_upload, wheel_fields
 from bench.upload_large import uploader_token
-from bench.wheels import wheel_bytes, wheel_filename
+from bench.wheels import build_wheel, wheel_bytes, wheel_filename
 from tests.integration.harness import Gatehouse
 
 PROJECT = "bench-peers"
 PAYLOAD = 10 * 1024
 WARM_UP = 1.0
+LARGE_VERSION = "2.0.0"
+LARGE_WHEEL: list[Path] = []  # the large wheel, built once per run (empty: not measured)
 
 
 @dataclass
@@ -49,6 +53,9 @@ class Outcome:
     latencies: list[float] = field(default_factory=list)  # ms, successful uploads
     errors: list[str] = field(default_factory=list)
     cpu_by_process: dict[str, float] = field(default_factory=dict)
+    large_seconds: float = 0.0  # one large upload after the window (0: not measured)
+    large_error: str = ""
+    large_bytes: int = 0
 
     @property
     def cpu_seconds(self) -> float:
@@ -97,6 +104,19 @@ async def load(server: str, url: str, auth: dict, seconds: float, clients: int, 
     return outcome
 
 
+async def large_upload(url: str, auth: dict, wheel: Path, outcome: Outcome) -> None:
+    """Times one upload of the large `wheel` (its version is one no loop used)."""
+    content = wheel.read_bytes()
+    fields = wheel_fields(PROJECT, LARGE_VERSION, bytes_digests(content))
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as session:
+        began = time.monotonic()
+        status, text = await post_upload(session, url, auth, fields, wheel.name, content)
+        outcome.large_seconds = time.monotonic() - began
+    outcome.large_bytes = len(content)
+    if not 200 <= status < 300:
+        outcome.large_error = f"{status} {text[:200]}"
+
+
 def gatehouse(scratch: Path, seconds: float, clients: int) -> Outcome:
     """The measured window against a whole Gatehouse instance."""
     instance = Gatehouse(scratch / "gatehouse", nats_url="")
@@ -104,7 +124,10 @@ def gatehouse(scratch: Path, seconds: float, clients: int) -> Outcome:
     try:
         auth = basic_auth("__token__", uploader_token(instance, "peers"))
         pids = {**instance.pids(), "supervisor": instance.process.pid}
-        return asyncio.run(load("Gatehouse", f"{instance.url}/legacy/", auth, seconds, clients, pids))
+        outcome = asyncio.run(load("Gatehouse", f"{instance.url}/legacy/", auth, seconds, clients, pids))
+        if LARGE_WHEEL:
+            asyncio.run(large_upload(f"{instance.url}/legacy/", auth, LARGE_WHEEL[0], outcome))
+        return outcome
     finally:
         instance.stop()
 
@@ -113,20 +136,25 @@ def peer(start, scratch: Path, seconds: float, clients: int) -> Outcome:
     """The measured window against a peer started by `start(scratch)`."""
     with start(scratch) as running:
         auth = basic_auth(peers.USER, peers.PASSWORD)
-        return asyncio.run(load(running.name, running.upload_url, auth, seconds, clients,
-                                {running.name: running.process.pid}))
+        outcome = asyncio.run(load(running.name, running.upload_url, auth, seconds, clients,
+                                   {running.name: running.process.pid}))
+        if LARGE_WHEEL:
+            asyncio.run(large_upload(running.upload_url, auth, LARGE_WHEEL[0], outcome))
+        return outcome
 
 
 def table(outcomes: list[Outcome], clients: int) -> None:
     """Prints the comparison and records the headline rows."""
     print(f"\n10 KB wheel uploads, {clients} concurrent clients, {outcomes[0].seconds:g} s each, same client code")
-    print(f"| {'server':<13} | {'uploads/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} | {'server CPU ms/upload':>20} |")
-    print(f"|{'-' * 15}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 22}|")
+    print(f"| {'server':<13} | {'uploads/s':>9} | {'p50 ms':>7} | {'p99 ms':>7} | {'errors':>6} "
+          f"| {'server CPU ms/upload':>20} | {'large upload s':>14} |")
+    print(f"|{'-' * 15}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 8}|{'-' * 22}|{'-' * 16}|")
     for outcome in outcomes:
         latencies = outcome.latencies or [0.0]
         cpu = outcome.cpu_seconds * 1000 / max(1, len(outcome.latencies))
         print(f"| {outcome.server:<13} | {outcome.per_second:9.1f} | {percentile(latencies, .5):7.1f} "
-              f"| {percentile(latencies, .99):7.1f} | {len(outcome.errors):6d} | {cpu:20.1f} |")
+              f"| {percentile(latencies, .99):7.1f} | {len(outcome.errors):6d} | {cpu:20.1f} "
+              f"| {_large_text(outcome):>14} |")
     ours = outcomes[0]
     per_upload = {name: cpu * 1000 / max(1, len(ours.latencies)) for name, cpu in ours.cpu_by_process.items()}
     print("Gatehouse CPU ms per upload by process: " + ", ".join(
@@ -135,6 +163,8 @@ def table(outcomes: list[Outcome], clients: int) -> None:
     for outcome in outcomes:
         if outcome.errors:
             print(f"first error from {outcome.server}: {outcome.errors[0]}")
+        if outcome.large_error:
+            print(f"large upload refused by {outcome.server}: {outcome.large_error}")
     others = outcomes[1:]
     ahead = all(ours.per_second > other.per_second for other in others)
     print(f"target: Gatehouse ahead of both -> {'met' if ahead else 'NOT met'}")
@@ -143,14 +173,26 @@ def table(outcomes: list[Outcome], clients: int) -> None:
             f"(p50 {percentile(o.latencies or [0.0], .5):.0f} ms, {len(o.errors)} errors, "
             f"{o.cpu_seconds * 1000 / max(1, len(o.latencies)):.1f} CPU-ms/upload)",
             "ahead of peers" if o is ours else "", ahead if o is ours else None)
-        for o in outcomes])
+        for o in outcomes] + [
+        row(f"{o.large_bytes / 1e6:.0f} MB upload, seconds: {o.server}", _large_text(o))
+        for o in outcomes if o.large_bytes])
 
 
-def run(seconds: float, clients: int) -> None:
+def _large_text(outcome: Outcome) -> str:
+    if not outcome.large_seconds:
+        return "-"
+    return "refused" if outcome.large_error else f"{outcome.large_seconds:.2f}"
+
+
+def run(seconds: float, clients: int, large_mb: int = 50) -> None:
     """Measures the three servers one after the other and prints the table."""
     peers.ensure_venv()
     with tempfile.TemporaryDirectory(prefix="gh-bench-upload-peers-") as scratch:
         where = Path(scratch)
+        LARGE_WHEEL.clear()
+        if large_mb:
+            (where / "large").mkdir()
+            LARGE_WHEEL.append(build_wheel(where / "large", PROJECT, LARGE_VERSION, large_mb * 1_000_000))
         outcomes = [gatehouse(where, seconds, clients),
                     peer(peers.pypiserver, where, seconds, clients),
                     peer(peers.devpi_server, where, seconds, clients)]
@@ -158,4 +200,5 @@ def run(seconds: float, clients: int) -> None:
 
 
 if __name__ == "__main__":
-    run(float(sys.argv[1]) if len(sys.argv) > 1 else 10, int(sys.argv[2]) if len(sys.argv) > 2 else 8)
+    run(float(sys.argv[1]) if len(sys.argv) > 1 else 10, int(sys.argv[2]) if len(sys.argv) > 2 else 8,
+        int(sys.argv[3]) if len(sys.argv) > 3 else 50)
