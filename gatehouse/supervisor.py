@@ -48,12 +48,16 @@ class Child:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout: float) -> None:
-        if not self.alive():
+    def terminate(self) -> None:
+        if self.alive():
+            self.process.terminate()
+
+    def wait_or_kill(self, deadline: float) -> None:
+        """Waits for the process to exit until `deadline`, then kills it."""
+        if self.process is None:
             return
-        self.process.terminate()
         try:
-            self.process.wait(timeout)
+            self.process.wait(max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -128,10 +132,20 @@ class Supervisor:
             self._write_pids()
 
     def stop(self) -> None:
-        """Gateway first, then services, NATS last, each given time to drain."""
+        """The gateway first, then the services together, the mail sink and NATS last, each group
+        given 15 s to drain. The services stop in parallel: after a NATS node was lost each may
+        need its whole drain time, and one after the other they took longer than a minute."""
         self.stopping = True
-        for child in reversed(self.children):
-            child.stop(timeout=15)
+        infrastructure = {"nats", "mail"}
+        gateway = [child for child in self.children if child.name == "gateway"]
+        services = [child for child in self.children if child.name not in infrastructure | {"gateway"}]
+        rest = [child for child in reversed(self.children) if child.name in infrastructure]
+        for group in (gateway, services, rest):
+            for child in group:
+                child.terminate()
+            deadline = time.monotonic() + 15
+            for child in group:
+                child.wait_or_kill(deadline)
 
     def wait_healthy(self, timeout: float = 60.0) -> bool:
         url = f"http://127.0.0.1:{self.settings.port}/healthz"

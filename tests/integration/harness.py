@@ -96,7 +96,7 @@ class Gatehouse:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-            self.process.wait(60)
+            self.process.wait(90)
 
     def pids(self) -> dict[str, int]:
         return json.loads((self.data_dir / "run" / "pids.json").read_text())

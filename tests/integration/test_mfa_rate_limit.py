@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from tests.integration.audit_helpers import wait_until
 from tests.integration.mfa_helpers import (
     current_step,
     enrol_with_oathtool,
@@ -51,7 +52,9 @@ def test_five_failures_block_the_user_with_retry_after(gatehouse):
     assert 200 <= int(limited.headers["Retry-After"]) <= 300
     assert user.http.get(f"{gatehouse.url}/api/v1/tokens").status_code == 401  # still not logged in
 
-    reasons = rejection_reasons(gatehouse, "erin")
+    # The refusal's own event may reach the log a moment after the five before it.
+    reasons = wait_until(lambda: (found := rejection_reasons(gatehouse, "erin")) and "rate_limited" in found and found,
+                         timeout=30)
     assert reasons.count("invalid_totp") == 5 and "rate_limited" in reasons
 
 
