@@ -32,3 +32,19 @@ def wait_until(predicate, timeout: float, interval: float = 0.2):
             assert value, f"not reached within {timeout} s"
             return value
         time.sleep(interval)
+
+
+def history_with(gatehouse, username: str, sentences, timeout: float = 30) -> str:
+    """`gatehouse audit query --user` once it shows every sentence (the last event of a flow
+    reaches the log a moment after the HTTP answer); fails after `timeout` with the last output."""
+    last = []
+
+    def shows_all():
+        last[:] = [gatehouse.cli("audit", "query", "--user", username)]
+        return all(sentence in last[0].stdout for sentence in sentences)
+
+    try:
+        wait_until(shows_all, timeout=timeout, interval=0.5)
+    except AssertionError:
+        raise AssertionError(f"not all of {list(sentences)} in:\n{last[0].stdout}{last[0].stderr}") from None
+    return last[0].stdout
