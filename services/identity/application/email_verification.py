@@ -14,10 +14,10 @@ from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail.sender import MailError
 from services.identity.adapters import repository
 from services.identity.domain import model
+from services.identity.application.sessions import live_session
 from services.identity.domain.errors import (
     EmailAlreadyVerified,
     RateLimited,
-    SessionInvalid,
     VerificationLinkInvalid,
 )
 
@@ -85,9 +85,7 @@ async def resend(deps: Dependencies, request: identity_pb2.ResendEmailVerificati
     id_hash = deps.session_tokens.id_hash(request.session_token)
     now = now_us()
     async with deps.units() as unit:
-        row = await repository.find_session(unit.connection, id_hash) if id_hash else None
-        if row is None or now - row.last_seen_us > deps.idle_timeout_us:
-            raise SessionInvalid("You are not logged in.")
+        row = await live_session(deps, unit.connection, id_hash)
         user = await repository.find_user(unit.connection, user_id=row.user_id)
         if user.email_verified:
             raise EmailAlreadyVerified("Your e-mail address is already verified.")

@@ -13,7 +13,8 @@ from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters import repository
 from services.identity.application import email_verification
 from services.identity.domain import model
-from services.identity.domain.errors import EmailTaken, SessionInvalid
+from services.identity.domain.errors import EmailTaken
+from services.identity.application.sessions import live_session
 
 if TYPE_CHECKING:
     from services.identity.application.handlers import Dependencies
@@ -21,10 +22,7 @@ if TYPE_CHECKING:
 
 async def _session_user(deps: Dependencies, connection, session_token: str) -> identity_pb2.User:
     """The live session's user. Raises SessionInvalid."""
-    id_hash = deps.session_tokens.id_hash(session_token)
-    row = await repository.find_session(connection, id_hash) if id_hash else None
-    if row is None or now_us() - row.last_seen_us > deps.idle_timeout_us:
-        raise SessionInvalid("You are not logged in.")
+    row = await live_session(deps, connection, deps.session_tokens.id_hash(session_token))
     return await repository.find_user(connection, user_id=row.user_id)
 
 

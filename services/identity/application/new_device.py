@@ -23,12 +23,12 @@ from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail.sender import MailError
 from services.identity.adapters import login_devices, repository
 from services.identity.domain import model
+from services.identity.application.sessions import live_session
 from services.identity.domain.errors import (
     LoginNotHeld,
     NewDeviceIpMismatch,
     NewDeviceLinkInvalid,
     RateLimited,
-    SessionInvalid,
 )
 
 if TYPE_CHECKING:
@@ -117,9 +117,7 @@ async def resend(deps: Dependencies, request: identity_pb2.ResendNewDeviceLoginR
     id_hash = deps.session_tokens.id_hash(request.session_token)
 
     async def handle(unit):
-        row = await repository.find_session(unit.connection, id_hash) if id_hash else None
-        if row is None or now_us() - row.last_seen_us > deps.idle_timeout_us:
-            raise SessionInvalid("You are not logged in.")
+        row = await live_session(deps, unit.connection, id_hash)
         pending = await login_devices.confirmation_of_session(unit.connection, id_hash)
         if not row.new_device_held or pending is None:
             raise LoginNotHeld("This login is not waiting for a new-device confirmation.")

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING
 from gatehouse.common.v1 import common_pb2
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.events.v1 import identity_pb2 as events
-from gatehouse.eventstore.store import actor_from, now_us
+from gatehouse.eventstore.store import actor_from
 from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters import repository
 from services.identity.application import new_passwords
 from services.identity.domain import model
-from services.identity.domain.errors import SessionInvalid, UnacceptablePassword, WrongPassword
+from services.identity.domain.errors import UnacceptablePassword, WrongPassword
+from services.identity.application.sessions import live_session
 
 if TYPE_CHECKING:
     from services.identity.application.handlers import Dependencies
@@ -22,9 +23,7 @@ if TYPE_CHECKING:
 
 async def _session_user(deps: Dependencies, id_hash: str | None):
     async with deps.units() as unit:
-        row = await repository.find_session(unit.connection, id_hash) if id_hash else None
-        if row is None or now_us() - row.last_seen_us > deps.idle_timeout_us:
-            raise SessionInvalid("You are not logged in.")
+        row = await live_session(deps, unit.connection, id_hash)
         user = await repository.find_user(unit.connection, user_id=row.user_id)
         return user, await repository.password_hash_of(unit.connection, user.user_id)
 

@@ -21,6 +21,7 @@ from services.identity.application import handlers
 from services.identity.application.second_factor import expected_proof, proof_is_fresh
 from services.identity.domain import model
 from services.identity.domain.errors import SecurityKeyRejected, SessionInvalid, WrongPassword
+from services.identity.application.sessions import live_session
 
 if TYPE_CHECKING:
     from services.identity.application.handlers import Dependencies
@@ -28,9 +29,7 @@ if TYPE_CHECKING:
 
 async def _live_session(deps: Dependencies, unit, id_hash: str | None):
     """(session row, user) of a live session past its second step. Raises SessionInvalid."""
-    row = await repository.find_session(unit.connection, id_hash) if id_hash else None
-    if row is None or now_us() - row.last_seen_us > deps.idle_timeout_us:
-        raise SessionInvalid("You are not logged in.")
+    row = await live_session(deps, unit.connection, id_hash)
     user = await repository.find_user(unit.connection, user_id=row.user_id)
     if user is None or user.state != "active":
         raise SessionInvalid("You are not logged in.")

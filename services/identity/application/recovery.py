@@ -28,13 +28,13 @@ from gatehouse.identity.v1 import identity_pb2
 from gatehouse.mail.sender import MailError
 from services.identity.adapters import recoveries, repository
 from services.identity.domain import model
+from services.identity.application.sessions import live_session
 from services.identity.domain.errors import (
     NoRecoveryInProgress,
     NoVerifiedEmail,
     OperatorRequired,
     RecoveryInProgress,
     RecoveryLinkInvalid,
-    SessionInvalid,
     UserNotFound,
 )
 
@@ -188,10 +188,7 @@ async def _recovery_to_cancel(deps: Dependencies, unit, request):
     """(recovery row, user, how) for a cancel link's token or a live session. Raises
     RecoveryLinkInvalid, SessionInvalid or NoRecoveryInProgress."""
     if request.session_token:
-        id_hash = deps.session_tokens.id_hash(request.session_token)
-        session = await repository.find_session(unit.connection, id_hash) if id_hash else None
-        if session is None:
-            raise SessionInvalid("You are not logged in.")
+        session = await live_session(deps, unit.connection, deps.session_tokens.id_hash(request.session_token))
         row = await recoveries.in_progress_of(unit.connection, session.user_id)
         if row is None or row.state == "completing":
             raise NoRecoveryInProgress("Your account has no recovery in progress.")
@@ -230,8 +227,6 @@ async def get(deps: Dependencies, request: identity_pb2.GetRecoveryRequest) -> i
     """The session user's recovery in progress (an empty message when none). Raises SessionInvalid."""
     id_hash = deps.session_tokens.id_hash(request.session_token)
     async with deps.units() as unit:
-        session = await repository.find_session(unit.connection, id_hash) if id_hash else None
-        if session is None:
-            raise SessionInvalid("You are not logged in.")
+        session = await live_session(deps, unit.connection, id_hash)
         row = await recoveries.in_progress_of(unit.connection, session.user_id)
     return recovery_message(row) if row else identity_pb2.Recovery()

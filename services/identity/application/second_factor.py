@@ -17,6 +17,7 @@ from gatehouse.identity.v1 import identity_pb2
 from services.identity.adapters import login_devices, repository
 from services.identity.application import handlers, new_device
 from services.identity.domain.errors import SessionInvalid
+from services.identity.application.sessions import live_session
 
 PROOF_LIFETIME_US = 60 * 1_000_000
 PROOF_FUTURE_SLACK_US = 5 * 1_000_000
@@ -50,10 +51,8 @@ async def complete_second_factor(deps, request: identity_pb2.CompleteSecondFacto
     method = request.method[:16]
 
     async def handle(unit):
-        row = await repository.find_session(unit.connection, id_hash)
+        row = await live_session(deps, unit.connection, id_hash, "Your session has expired; log in again.")
         now = now_us()
-        if row is None or now - row.last_seen_us > deps.idle_timeout_us:
-            raise SessionInvalid("Your session has expired; log in again.")
         _check_proof(deps.proof_key, row, request, now)
         user = await repository.find_user(unit.connection, user_id=row.user_id)
         if await new_device.must_hold(deps, unit, row.user_id, method, request.context.ip_address):
