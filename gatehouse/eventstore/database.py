@@ -10,6 +10,8 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from gatehouse.eventstore.sqlite_inline import inline_connector
+
 # Execution option marking an engine view whose transactions only read (see `reader`).
 READ_ONLY = "gatehouse_read_only"
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
@@ -24,7 +26,8 @@ def _with_driver(url: str, drivers: dict[str, str]) -> sa.URL:
 
 def _use_immediate_transactions(engine: sa.Engine) -> None:
     # SQLite upgrades a read lock to a write lock lazily and fails at once when another
-    # writer got there first; BEGIN IMMEDIATE makes writers queue on the busy timeout instead.
+    # writer got there first; BEGIN IMMEDIATE makes writers wait for the lock instead (the
+    # inline connections wait asleep on the event loop, see sqlite_inline).
     # A reader's transaction stays deferred: in WAL mode it reads the last committed snapshot
     # without taking the write lock, so readers and the writer never wait for each other.
     @sa.event.listens_for(engine, "connect")
@@ -32,7 +35,6 @@ def _use_immediate_transactions(engine: sa.Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
@@ -47,7 +49,7 @@ def create_engine(url: str) -> AsyncEngine:
     async_url = _with_driver(url, _ASYNC_DRIVERS)
     if async_url.get_backend_name() == "sqlite":
         Path(async_url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(async_url, connect_args={"timeout": 30})
+        engine = create_async_engine(async_url, async_creator=inline_connector(async_url.database))
         _use_immediate_transactions(engine.sync_engine)
         return engine
     return create_async_engine(async_url, pool_size=10, max_overflow=10, pool_pre_ping=True)

@@ -93,7 +93,7 @@ class UnitOfWorkFactory:
         self.store = store
         self._on_commit = on_commit
         # SQLite has one writer at a time, and a transaction waiting for the write lock polls
-        # with sleeps of up to 100 ms: this process's writers queue here in turn instead (the
+        # with growing sleeps (sqlite_inline): this process's writers queue here in turn instead (the
         # lock is held exactly while SQLite's would be; other processes still meet the busy wait).
         self._writers = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 

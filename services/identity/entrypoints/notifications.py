@@ -129,10 +129,20 @@ class AlertConsumer(DurableConsumer):
             await message.ack()
 
     async def _decide(self, messages) -> list[tuple]:
-        """(message, envelope, mails, or None when already handled); failures are retried later."""
-        decided = []
+        """(message, envelope, mails, or None when already handled or no rule ever mails for
+        its type); failures are retried later."""
+        decided, candidates = [], []
+        for message in messages:
+            envelope = _without_rule(message)
+            # Most events (every upload's) can never call for a mail: no database work for them.
+            if envelope is None:
+                candidates.append(message)
+            else:
+                decided.append((message, envelope, None))
+        if not candidates:
+            return decided
         async with self._reader.connect() as connection:
-            for message in messages:
+            for message in candidates:
                 try:
                     # One transaction each: on PostgreSQL a failed statement spoils the rest of its transaction.
                     async with connection.begin():
@@ -170,6 +180,16 @@ class AlertConsumer(DurableConsumer):
                 rows = [{"consumer": self.name, "event_id": event_id} for event_id in sorted(new)]
                 await connection.execute(sa.insert(self._processed), rows)
         self.handled += len(new)
+
+
+def _without_rule(message) -> envelope_pb2.EventEnvelope | None:
+    """The message's envelope when no alert rule names its type, else None (also for a message
+    that does not parse: _decide_one then meets the error and it is retried or parked)."""
+    try:
+        envelope = envelope_pb2.EventEnvelope.FromString(message.data)
+    except DecodeError:
+        return None
+    return None if alerts.has_rule(envelope.type) else envelope
 
 
 class Notifier:

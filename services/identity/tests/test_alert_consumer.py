@@ -120,9 +120,12 @@ async def test_a_failed_mail_leaves_its_event_unrecorded_for_redelivery_without_
     assert await recorded(engine) == ["e1", "e2"] and retried.acked == 1
 
 
-async def test_events_without_a_mail_are_recorded_and_acknowledged(setup):
+async def test_an_event_no_rule_mails_for_is_acknowledged_without_touching_the_database(setup, monkeypatch):
     engine, deps, path = setup
-    consumer = AlertConsumer(None, engine, store, AlertMailer(LockCheckingMailer(path)), stream="S")
-    message = Message(envelope_pb2.EventEnvelope(event_id="e9", type="SessionEnded"))
-    await consumer._handle_batch([message])
-    assert await recorded(engine) == ["e9"] and message.acked == 1
+    mailer = LockCheckingMailer(path)
+    consumer = AlertConsumer(None, engine, store, AlertMailer(mailer), stream="S")
+    monkeypatch.setattr(consumer, "_reader", None)  # any read would fail: there is none to make
+    upload = Message(envelope_pb2.EventEnvelope(event_id="u1", type="FileAdded", occurred_at_us=now_us()))
+    await consumer._handle_batch([upload])
+    assert (upload.acked, upload.naked) == (1, 0)
+    assert mailer.sent == [] and await recorded(engine) == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 import grpc
@@ -11,6 +13,9 @@ from services.uploads.domain.errors import TokensUnavailable
 
 # Recovery codes alone are a fallback, not a second factor (as on PyPI).
 SECOND_FACTORS = frozenset({"totp", "webauthn"})
+# A yes is remembered this long (as the tokens service remembers a lock state): every upload
+# would otherwise ask mfa. A no is never remembered, so a factor added after a refusal counts at once.
+HAS_FACTOR_CACHE_SECONDS = 2.0
 
 
 class SecondFactors(Protocol):
@@ -24,9 +29,11 @@ class SecondFactors(Protocol):
 class GrpcSecondFactors:
     """SecondFactors over the MfaService gRPC API."""
 
-    def __init__(self, channel: grpc.aio.Channel, timeout: float = 5.0):
+    def __init__(self, channel: grpc.aio.Channel, timeout: float = 5.0,
+                 ttl_seconds: float = HAS_FACTOR_CACHE_SECONDS, clock: Callable[[], float] = time.monotonic):
         self._stub = mfa_pb2_grpc.MfaServiceStub(channel)
-        self._timeout = timeout
+        self._timeout, self._ttl, self._clock = timeout, ttl_seconds, clock
+        self._has_factor_until: dict[str, float] = {}
 
     async def methods_of(self, user_id: str) -> frozenset[str]:
         try:
@@ -36,4 +43,11 @@ class GrpcSecondFactors:
         return frozenset(answer.methods)
 
     async def has_second_factor(self, user_id: str) -> bool:
-        return bool(SECOND_FACTORS & await self.methods_of(user_id))
+        if self._has_factor_until.get(user_id, 0.0) > self._clock():
+            return True
+        has_factor = bool(SECOND_FACTORS & await self.methods_of(user_id))
+        if has_factor:
+            if len(self._has_factor_until) > 10_000:
+                self._has_factor_until.clear()
+            self._has_factor_until[user_id] = self._clock() + self._ttl
+        return has_factor
