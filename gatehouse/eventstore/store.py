@@ -50,25 +50,22 @@ class EventStore:
         self.service = service
         self.metadata = metadata if metadata is not None else sa.MetaData()
         self.events, self.outbox, self.processed = add_event_store_tables(self.metadata)
+        # Built once: building a statement per call costs more than running it on SQLite.
+        events = self.events
+        self._load = (sa.select(events.c.type, events.c.payload)
+                      .where(events.c.stream == sa.bindparam("stream"), events.c.version > sa.bindparam("after"))
+                      .order_by(events.c.version))
+        self._head_of = (sa.select(events.c.version, events.c.hash).where(events.c.stream == sa.bindparam("stream"))
+                         .order_by(events.c.version.desc()).limit(1))
+        self._insert_event, self._insert_outbox = sa.insert(events), sa.insert(self.outbox)
 
     async def load(self, connection: AsyncConnection, stream: str, after_version: int = 0) -> list[Message]:
         """The decoded events of `stream` after version `after_version` (all by default), oldest first."""
-        rows = await connection.execute(
-            sa.select(self.events.c.type, self.events.c.payload)
-            .where(self.events.c.stream == stream, self.events.c.version > after_version)
-            .order_by(self.events.c.version)
-        )
+        rows = await connection.execute(self._load, {"stream": stream, "after": after_version})
         return [registry.decode(row.type, row.payload) for row in rows]
 
     async def _head(self, connection: AsyncConnection, stream: str) -> tuple[int, str]:
-        row = (
-            await connection.execute(
-                sa.select(self.events.c.version, self.events.c.hash)
-                .where(self.events.c.stream == stream)
-                .order_by(self.events.c.version.desc())
-                .limit(1)
-            )
-        ).first()
+        row = (await connection.execute(self._head_of, {"stream": stream})).first()
         return (row.version, row.hash) if row else (0, GENESIS_HASH)
 
     async def append(
@@ -96,10 +93,10 @@ class EventStore:
             envelopes.append(envelope)
         try:
             for envelope in envelopes:
-                result = await connection.execute(sa.insert(self.events).values(**_row(envelope)))
+                result = await connection.execute(self._insert_event, _row(envelope))
                 position = result.inserted_primary_key[0]
                 envelope.position = position
-                await connection.execute(sa.insert(self.outbox).values(position=position))
+                await connection.execute(self._insert_outbox, {"position": position})
         except sa.exc.IntegrityError as error:
             raise ConcurrencyConflict(f"{stream} was appended to concurrently") from error
         return envelopes

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 
 import grpc
-from aiohttp import BodyPartReader, web
+from aiohttp import BodyPartReader, hdrs, web
+from aiohttp.multipart import content_disposition_filename, parse_content_disposition
 
 from gatehouse.uploads.v1 import uploads_pb2
 from gateway.auth import basic_credentials, bearer_token, readable_token, request_context
@@ -41,22 +42,31 @@ def _presented_token(request: web.Request) -> str:
     return readable_token(token)
 
 
+def _disposition(part: BodyPartReader) -> tuple[str | None, str | None]:
+    """The part's field name and file name from one parse of its Content-Disposition header
+    (aiohttp parses it once for `part.name` and again for `part.filename`; with twine's twenty-odd
+    fields that parsing was a quarter of the gateway's CPU per upload)."""
+    _, params = parse_content_disposition(part.headers.get(hdrs.CONTENT_DISPOSITION))
+    return content_disposition_filename(params, "name"), content_disposition_filename(params, "filename")
+
+
 async def _read_header(request: web.Request, reader) -> tuple[uploads_pb2.UploadHeader, BodyPartReader]:
     fields: dict[str, list[str]] = {}
     file_fields: list[str] = []
     while (part := await reader.next()) is not None:
-        if part.filename is not None and part.name == "content":
-            header = uploads_pb2.UploadHeader(filename=part.filename, file_fields=file_fields)
+        name, filename = _disposition(part)
+        if filename is not None and name == "content":
+            header = uploads_pb2.UploadHeader(filename=filename, file_fields=file_fields)
             header.fields.extend(uploads_pb2.FormField(name=k, values=v) for k, v in fields.items())
             return header, part
-        if part.filename is not None:
-            file_fields.append(part.name or "")
+        if filename is not None:
+            file_fields.append(name or "")
             await part.release()
             continue
         raw = await part.read(decode=True)
         if len(raw) > MAX_FIELD:
-            raise BadRequest(f"The form field '{part.name}' is too large.")
-        fields.setdefault(part.name or "", []).append(raw.decode("utf-8", "replace"))
+            raise BadRequest(f"The form field '{name}' is too large.")
+        fields.setdefault(name or "", []).append(raw.decode("utf-8", "replace"))
     raise BadRequest("Upload payload does not have a file.")
 
 
