@@ -87,8 +87,8 @@ async def upload(
     with structlog.contextvars.bound_contextvars(request_id=header.context.request_id):
         raw_fields = [(field.name, list(field.values)) for field in header.fields]
         form = parse_form(raw_fields, header.file_fields)
-        # Rendering a long reStructuredText description takes CPU time: off the event loop.
-        await asyncio.to_thread(check_form_metadata, clean_fields(raw_fields))
+        await _off_loop_when(_description_length(raw_fields) > SHORT_DESCRIPTION,
+                             check_form_metadata, clean_fields(raw_fields))
         distribution = check_filename(header.filename, form)
         state = await load_project(deps, form.name)
         uploader = await authenticate(deps, header, form, state)
@@ -102,6 +102,21 @@ async def upload(
             except UploadsError as refusal:
                 await record_rejection(deps, submission, state, refusal)
                 raise
+
+
+# Below these sizes the work costs less than handing it to a worker thread and back.
+SHORT_DESCRIPTION = 4 * 1024  # characters of description to validate and render
+SMALL_FILE = 64 * 1024  # bytes of archive to inspect
+
+
+async def _off_loop_when(long: bool, function, *args):
+    """`function(*args)`, in a worker thread when `long` (rendering a long reStructuredText
+    description or reading a big archive would hold up every other request on the event loop)."""
+    return await asyncio.to_thread(function, *args) if long else function(*args)
+
+
+def _description_length(raw_fields) -> int:
+    return sum(len(value) for name, values in raw_fields if name == "description" for value in values)
 
 
 async def read_header(
@@ -204,7 +219,7 @@ async def _accept(
         quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
         digests, size = await receive(quota, form, stream, incoming)
-        metadata = await inspect_archive(deps, submission, incoming)
+        metadata = await inspect_archive(deps, submission, incoming, size)
         async with deps.units.reading() as unit:  # checked again where the upload is recorded
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
         await consume_token(deps, submission, state)
@@ -232,13 +247,14 @@ async def _record_stored(deps: Dependencies, submission: Submission, command: mo
     return response
 
 
-async def inspect_archive(deps: Dependencies, submission: Submission, incoming: IncomingFile) -> bytes | None:
-    """Step 4 (archive), off the event loop: the wheel's METADATA (None for an sdist). RECORD
-    mismatches an operator let through (GATEHOUSE_RECORD_MISMATCH=warn) are logged.
-    Raises InvalidDistribution."""
+async def inspect_archive(deps: Dependencies, submission: Submission, incoming: IncomingFile,
+                          size: int) -> bytes | None:
+    """Step 4 (archive), off the event loop unless the file is small: the wheel's METADATA (None
+    for an sdist). RECORD mismatches an operator let through (GATEHOUSE_RECORD_MISMATCH=warn) are
+    logged. Raises InvalidDistribution."""
     form = submission.form
-    inspection = await asyncio.to_thread(archives.inspect, incoming.path, submission.distribution,
-                                         form.name, form.version, deps.archive_limits)
+    inspection = await _off_loop_when(size > SMALL_FILE, archives.inspect, incoming.path, submission.distribution,
+                                      form.name, form.version, deps.archive_limits)
     for warning in inspection.warnings:
         log.warning("upload.record_mismatch", filename=submission.distribution.filename, warning=warning)
     return inspection.metadata
