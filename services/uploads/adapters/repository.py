@@ -19,10 +19,20 @@ from services.uploads.domain.model import release_key
 from services.uploads.domain.names import fold_confusable
 
 
+# The statements every upload runs, built once (building one per call cost more than running it).
+_PROJECT_NAMED = sa.select(projects).where(projects.c.normalized_name == sa.bindparam("name"))
+_FILE_NAMED = sa.select(files).where(files.c.filename == sa.bindparam("filename"))
+_PROJECT_SIZE = (sa.select(sa.func.coalesce(sa.func.sum(files.c.size), 0))
+                 .where(files.c.project_id == sa.bindparam("project_id")))
+_RELEASE_CREATED_AT = sa.select(releases.c.created_at_us).where(
+    releases.c.project_id == sa.bindparam("project_id"), releases.c.release_key == sa.bindparam("key"))
+_CONTENT_OR_NAME_SEEN = sa.select(sa.exists().where(files.c.blake2_256 == sa.bindparam("blake2_256")),
+                                  sa.exists().where(used_filenames.c.filename == sa.bindparam("filename")))
+
+
 async def find_project(connection: AsyncConnection, normalized_name: str):
     """The project row with this normalized name, or None."""
-    query = sa.select(projects).where(projects.c.normalized_name == normalized_name)
-    return (await connection.execute(query)).first()
+    return (await connection.execute(_PROJECT_NAMED, {"name": normalized_name})).first()
 
 
 async def all_projects(connection: AsyncConnection) -> list:
@@ -66,7 +76,7 @@ async def versions_of(connection: AsyncConnection, project_id: str) -> list[str]
 
 async def file_named(connection: AsyncConnection, filename: str):
     """The file row with this filename (in any project), or None."""
-    return (await connection.execute(sa.select(files).where(files.c.filename == filename))).first()
+    return (await connection.execute(_FILE_NAMED, {"filename": filename})).first()
 
 
 async def file_with_blake2(connection: AsyncConnection, blake2_256: str):
@@ -101,8 +111,7 @@ async def recent_creations(connection: AsyncConnection, since_us: int, *, user_i
 
 async def project_size(connection: AsyncConnection, project_id: str) -> int:
     """The total size in bytes of the project's files."""
-    query = sa.select(sa.func.coalesce(sa.func.sum(files.c.size), 0)).where(files.c.project_id == project_id)
-    return int((await connection.execute(query)).scalar())
+    return int((await connection.execute(_PROJECT_SIZE, {"project_id": project_id})).scalar())
 
 
 async def release_has_sdist(connection: AsyncConnection, project_id: str, version: str) -> bool:
@@ -113,9 +122,8 @@ async def release_has_sdist(connection: AsyncConnection, project_id: str, versio
 
 async def release_created_at(connection: AsyncConnection, project_id: str, version: str) -> int | None:
     """When the release `version` was created (microseconds), or None when it does not exist."""
-    query = sa.select(releases.c.created_at_us).where(releases.c.project_id == project_id,
-                                                      releases.c.release_key == release_key(version))
-    return (await connection.execute(query)).scalar()
+    parameters = {"project_id": project_id, "key": release_key(version)}
+    return (await connection.execute(_RELEASE_CREATED_AT, parameters)).scalar()
 
 
 async def filename_used(connection: AsyncConnection, filename: str) -> bool:
@@ -127,9 +135,8 @@ async def filename_used(connection: AsyncConnection, filename: str) -> bool:
 async def content_or_name_seen(connection: AsyncConnection, blake2_256: str, filename: str) -> tuple[bool, bool]:
     """In one statement: whether a file row has this BLAKE2b-256 digest, and whether the
     filename was ever accepted (file_with_blake2 and filename_used together)."""
-    query = sa.select(sa.exists().where(files.c.blake2_256 == blake2_256),
-                      sa.exists().where(used_filenames.c.filename == filename))
-    content_seen, name_used = (await connection.execute(query)).one()
+    parameters = {"blake2_256": blake2_256, "filename": filename}
+    content_seen, name_used = (await connection.execute(_CONTENT_OR_NAME_SEEN, parameters)).one()
     return bool(content_seen), bool(name_used)
 
 
