@@ -80,6 +80,7 @@ TAG_OF_EVENT_TYPE: dict[str, str] = {
     "ProjectPolicyChanged": "project:policy:changed",
     "FileRemoved": "file:file:removed",
     "ProjectLimitsChanged": "project:limits:changed",
+    "WheelRecordMismatched": "file:record:mismatched",
 }
 
 # Catalogued event types no service emits yet; a test keeps this list honest.
@@ -185,6 +186,12 @@ def _limits_changed(record: Additional) -> str:
             f"{_size_limit(record.get('max_project_size'))} for the project")
 
 
+def _record_mismatched(record: Additional) -> str:
+    count = len(record.get("mismatches", []) or []) + int(record.get("more_mismatches", 0) or 0)
+    return (f"File {record.get('filename', '')} accepted although its RECORD does not match its contents "
+            f"({count} mismatches; the Owners, Maintainers and uploader were mailed)")
+
+
 def _session_ended(record: Additional) -> str:
     if record.get("reason", "logout") == "logout":
         return "Logged out"
@@ -281,6 +288,7 @@ RENDERERS: dict[str, Renderer] = {
     ),
     "file:file:removed": lambda r: _with_reason(f"File {r.get('filename', '')} removed", r),
     "project:limits:changed": _limits_changed,
+    "file:record:mismatched": _record_mismatched,
 }
 
 

@@ -219,5 +219,14 @@ def mfa_and_token_samples() -> dict[str, tuple[str, str, Message, envelope_pb2.S
 
 
 def every_sample() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]]:
-    """sample_events() and mfa_and_token_samples(): one event of every type in the registry."""
-    return {**sample_events(), **mfa_and_token_samples()}
+    """sample_events(), mfa_and_token_samples() and the later samples below: one event of every
+    type in the registry."""
+    return {**sample_events(), **mfa_and_token_samples(), **record_mismatch_sample()}
+
+
+def record_mismatch_sample() -> dict[str, tuple[str, str, Message, envelope_pb2.Subjects]]:
+    """WheelRecordMismatched, which an upload records with GATEHOUSE_RECORD_MISMATCH=warn."""
+    return {"WheelRecordMismatched": ("uploads", f"project-{PROJECT_ID}", upload_events.WheelRecordMismatched(
+        project_id=PROJECT_ID, project_name="Demo", version="1.0", filename="demo-1.0-py3-none-any.whl",
+        mismatches=["the sha256 digest of 'demo/__init__.py' disagrees with its RECORD"],
+        uploaded_by_user_id=ALICE, uploaded_by_username="alice", owner_user_ids=[ALICE]), project_subject())}

@@ -17,6 +17,7 @@ PROJECT_EVENTS = {"ProjectCreated", "ReleaseCreated", "FileAdded", "UploadReject
 # Staged releases and yanking (issue 8).
 PROJECT_EVENTS |= {"ReleaseStaged", "FileStaged", "ReleasePublished", "StagedReleaseDiscarded",
                    "ReleaseYanked", "ReleaseUnyanked"}
+PROJECT_EVENTS |= {"WheelRecordMismatched"}
 USER_AND_PROJECT_EVENTS = {"ProjectTokenAdded", "ProjectTokenRemoved"}
 ROLE_EVENTS = {"RoleAdded", "RoleChanged", "RoleRemoved", "RoleInvitationCreated", "RoleInvitationDeclined",
                "RoleInvitationRevoked"}

@@ -35,12 +35,14 @@ class Facts:
 @dataclass(frozen=True)
 class Alert:
     """A mail to the owner of `user_id`: to `to_email` when set (an address the account had,
-    such as the primary address it just replaced), else to the account's primary address."""
+    such as the primary address it just replaced), else to the account's primary address;
+    with `verified_only`, only when that primary address is verified (else nobody)."""
 
     user_id: str
     subject: str
     text: str
     to_email: str = ""
+    verified_only: bool = False
 
 
 Rule = Callable[[Payload, Facts], Alert | None]
@@ -179,14 +181,16 @@ MULTI_RULES: dict[str, MultiRule] = {
 
 
 def _register_role_rules() -> None:
-    # role_alerts imports this module's types, so its rules join the table once both exist.
-    from services.identity.domain import role_alerts
+    # role_alerts and upload_alerts import this module's types, so their rules join the table
+    # once both exist.
+    from services.identity.domain import role_alerts, upload_alerts
 
     MULTI_RULES.update({
         "RoleAdded": role_alerts.role_added,
         "RoleChanged": role_alerts.role_changed,
         "RoleRemoved": role_alerts.role_removed,
         "RoleInvitationCreated": role_alerts.invitation_created,
+        "WheelRecordMismatched": upload_alerts.record_mismatched,
     })
 
 

@@ -56,6 +56,18 @@ def _payload(envelope: envelope_pb2.EventEnvelope) -> dict:
     return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
+def _address_for(alert: alerts.Alert, user) -> str:
+    """Where the alert goes: its own address, else the user's primary one (if verified, when
+    the alert asks for that); "" for nobody (no such user, or no suitable address)."""
+    if user is None:
+        return ""
+    if alert.to_email:
+        return alert.to_email
+    if alert.verified_only and not user.email_verified:
+        return ""
+    return user.email
+
+
 @dataclass(frozen=True)
 class Mail:
     """One alert mail decided for an event."""
@@ -88,8 +100,9 @@ class AlertMailer:
         mails = []
         for alert in alerts.alerts_for(envelope.type, _payload(envelope), facts, age):
             user = await repository.find_user(connection, user_id=alert.user_id)
-            if user is not None and (alert.to_email or user.email):
-                mails.append(Mail(alert.to_email or user.email, alert.subject, alert.text, user.user_id))
+            address = _address_for(alert, user)
+            if address:
+                mails.append(Mail(address, alert.subject, alert.text, user.user_id))
         return mails
 
     async def send(self, envelope: envelope_pb2.EventEnvelope, mails: list[Mail]) -> None:

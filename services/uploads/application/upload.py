@@ -31,7 +31,7 @@ from services.uploads.adapters.storage import IncomingFile, StoredFile
 from services.uploads.application import upload_rules
 from services.uploads.application.handlers import Dependencies
 from services.uploads.application.receiving import OffLoopWriter
-from services.uploads.domain import model, policies
+from services.uploads.domain import model, policies, record_mismatches
 from services.uploads.domain.content import ContentMeter, Digests, check_digests, check_not_empty
 from services.uploads.domain.errors import (
     FileAlreadyExists, FilenameReused, InvalidForm, InvalidToken, NotAuthenticated, SecondFactorRequired,
@@ -219,14 +219,14 @@ async def _accept(
         quota = await upload_rules.size_quota(unit.connection, deps, state, form.name)
     with deps.files.incoming() as incoming:
         digests, size = await receive(quota, form, stream, incoming)
-        metadata = await inspect_archive(deps, submission, incoming, size)
+        metadata, mismatches = await inspect_archive(deps, submission, incoming, size)
         async with deps.units.reading() as unit:  # checked again where the upload is recorded
             identical = await check_duplicates(unit.connection, filename, digests, deps.origin)
         await consume_token(deps, submission, state)
         if identical:
             return _response("exists", submission, _name_of(state, form.name), digests)
         stored = await asyncio.to_thread(deps.files.keep, incoming, digests.blake2_256, filename, metadata)
-        command = _add_file(submission, state, digests, size, stored.path, metadata)
+        command = _add_file(submission, state, digests, size, stored.path, metadata, mismatches)
         return await _record_stored(deps, submission, command, stored, (incoming, metadata))
 
 
@@ -247,17 +247,19 @@ async def _record_stored(deps: Dependencies, submission: Submission, command: mo
     return response
 
 
-async def inspect_archive(deps: Dependencies, submission: Submission, incoming: IncomingFile,
-                          size: int) -> bytes | None:
+async def inspect_archive(
+    deps: Dependencies, submission: Submission, incoming: IncomingFile, size: int
+) -> tuple[bytes | None, model.RecordMismatches]:
     """Step 4 (archive), off the event loop unless the file is small: the wheel's METADATA (None
-    for an sdist). RECORD mismatches an operator let through (GATEHOUSE_RECORD_MISMATCH=warn) are
-    logged. Raises InvalidDistribution."""
-    form = submission.form
+    for an sdist) and the RECORD mismatches an operator lets through (GATEHOUSE_RECORD_MISMATCH=warn),
+    which are logged here and recorded with the file (WheelRecordMismatched). Raises InvalidDistribution."""
+    form, filename = submission.form, submission.distribution.filename
     inspection = await _off_loop_when(size > SMALL_FILE, archives.inspect, incoming.path, submission.distribution,
                                       form.name, form.version, deps.archive_limits)
     for warning in inspection.warnings:
-        log.warning("upload.record_mismatch", filename=submission.distribution.filename, warning=warning)
-    return inspection.metadata
+        log.warning("upload.record_mismatch", filename=filename, warning=warning)
+    descriptions = tuple(warning.removeprefix(f"{filename}: ") for warning in inspection.warnings)
+    return inspection.metadata, model.RecordMismatches(descriptions, inspection.unlisted_warnings)
 
 
 async def receive(
@@ -320,7 +322,8 @@ def _name_of(state: model.ProjectState | None, fallback: str) -> str:
     return state.name if state else fallback
 
 
-def _add_file(submission: Submission, state, digests: Digests, size: int, path: str, metadata):
+def _add_file(submission: Submission, state, digests: Digests, size: int, path: str, metadata,
+              mismatches: model.RecordMismatches):
     form, distribution = submission.form, submission.distribution
     return model.AddFile(
         project_id=state.project_id if state else str(uuid.uuid4()),
@@ -328,6 +331,7 @@ def _add_file(submission: Submission, state, digests: Digests, size: int, path: 
         packagetype=distribution.packagetype, python_version=form.pyversion,
         size=size, digests=digests, requires_python=form.requires_python, summary=form.summary,
         path=path, metadata_sha256=hashlib.sha256(metadata).hexdigest() if metadata else "",
+        record_mismatches=mismatches,
     )
 
 
@@ -348,6 +352,7 @@ async def _record(unit, deps: Dependencies, submission: Submission, command: mod
     command = replace(command, project_id=state.project_id) if state else command
     staged = model.goes_to_stage(state, submission.uploader)
     new_events = model.upload_events(state, command, submission.uploader, staged)
+    new_events += record_mismatches.mismatch_events(state, command, submission.uploader, new_events[-1])
     envelopes = await unit.record(
         model.stream_of(command.project_id), state.version if state else 0, new_events,
         submission.actor(), submission.subjects(command.project_id),

@@ -89,6 +89,18 @@ class ProjectState:
 
 
 @dataclass(frozen=True)
+class RecordMismatches:
+    """The RECORD mismatches an operator lets through (GATEHOUSE_RECORD_MISMATCH=warn): the
+    first descriptions, and how many more the archive check only counted."""
+
+    descriptions: tuple[str, ...] = ()
+    unlisted: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.descriptions) or self.unlisted > 0
+
+
+@dataclass(frozen=True)
 class AddFile:
     """Command: record an accepted file (and its project and release when they are new)."""
 
@@ -104,6 +116,8 @@ class AddFile:
     summary: str
     path: str
     metadata_sha256: str
+    # A wheel's RECORD mismatches let through as warnings (record_mismatches.py records them).
+    record_mismatches: RecordMismatches = RecordMismatches()
 
 
 def stream_of(project_id: str) -> str:

@@ -38,10 +38,12 @@ DAMAGED_ARCHIVE_ERRORS = (tarfile.TarError, zlib.error, struct.error, csv.Error,
 @dataclass(frozen=True)
 class Inspection:
     """What the archive check found: the wheel's METADATA (None for an sdist) for PEP 658, and
-    warnings the upload carries (RECORD mismatches when GATEHOUSE_RECORD_MISMATCH=warn)."""
+    warnings the upload carries (RECORD mismatches when GATEHOUSE_RECORD_MISMATCH=warn, each
+    prefixed with the filename; `unlisted_warnings` counts those past the first twenty)."""
 
     metadata: bytes | None
     warnings: tuple[str, ...] = ()
+    unlisted_warnings: int = 0
 
 
 def inspect(
@@ -59,7 +61,7 @@ def inspect(
             if distribution.packagetype == "bdist_wheel":
                 report = inspect_wheel(handle, size, expected, limits)
                 return Inspection(report.metadata, tuple(f"{distribution.filename}: {warning}"
-                                                         for warning in report.warnings))
+                                                         for warning in report.warnings), report.unlisted)
             inspect_sdist(handle, size, expected, limits)
             return Inspection(None)
     except ArchiveProblem as problem:

@@ -79,6 +79,7 @@ class RecordCheck:
         self._rows: dict[str, RecordRow] = {}
         self._exempt, self._warn = exempt, warn
         self.warnings: list[str] = []
+        self.unlisted = 0  # mismatches past MAX_WARNINGS: counted, not kept
         for row in rows:
             if row.path in self._rows:
                 self._mismatch(f"its RECORD lists {row.path!r} more than once")
@@ -89,6 +90,8 @@ class RecordCheck:
             raise ArchiveProblem(problem)
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(problem)
+        else:
+            self.unlisted += 1
 
     def hasher_for(self, name: str):
         """A new hash object for the member's RECORD digest, or None when there is none to check."""

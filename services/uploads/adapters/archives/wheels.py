@@ -30,10 +30,12 @@ SCRIPT_SECTIONS = ("console_scripts", "gui_scripts")
 
 @dataclass(frozen=True)
 class WheelReport:
-    """The wheel's METADATA bytes and the RECORD mismatches let through as warnings."""
+    """The wheel's METADATA bytes and the RECORD mismatches let through as warnings (the first
+    MAX_WARNINGS; `unlisted` counts the others)."""
 
     metadata: bytes
     warnings: list[str]
+    unlisted: int = 0
 
 
 def find_dist_info(members: dict[str, ZipEntry], filename: str) -> str:
@@ -131,4 +133,4 @@ def inspect_wheel(handle: BinaryIO, size: int, expected: Expected, limits: Archi
     check_core_metadata(contents[metadata], "METADATA", expected)
     if entry_points in contents:
         check_entry_points(contents[entry_points])
-    return WheelReport(contents[metadata], warnings)
+    return WheelReport(contents[metadata], warnings, record.unlisted)
