@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.store import EventStore
 from gatehouse.messaging.jetstream import SUBJECT_ROOT, ensure_stream
-from gatehouse.observability.metrics import CONSUMER_LAG
+from gatehouse.observability.metrics import CONSUMER_HANDLED, CONSUMER_LAG
 
 log = structlog.get_logger(__name__)
 
@@ -161,34 +161,44 @@ class DurableConsumer:
 
     async def _handle_together(self, messages) -> None:
         """Handles a fetched batch in one transaction; subclasses may do it in fewer statements."""
+        handled = 0
         async with self._engine.begin() as connection:
             for message in messages:
-                await self._handle_one(connection, message)
+                handled += await self._handle_one(connection, message)
+        self._count_handled(handled)
 
     async def _handle_singly(self, messages) -> None:
         for message in messages:
             try:
                 async with self._engine.begin() as connection:
-                    await self._handle_one(connection, message)
+                    handled = await self._handle_one(connection, message)
             except Exception as error:
                 await self._on_failure(message, error)
                 continue
+            self._count_handled(handled)
             await message.ack()
+
+    def _count_handled(self, count: int) -> None:
+        """Counts events handled for the first time, once their transaction has committed (a
+        batch rolled back and retried one by one is counted once)."""
+        self.handled += count
+        CONSUMER_HANDLED.labels(self.name).inc(count)
 
     async def _on_failure(self, message, error: Exception) -> None:
         """A message that failed on its own: redelivered later (subclasses may park it)."""
         log.error("consumer.handler_failed", consumer=self.name, subject=message.subject, exc_info=error)
         await message.nak(delay=5)
 
-    async def _handle_one(self, connection: AsyncConnection, message) -> None:
+    async def _handle_one(self, connection: AsyncConnection, message) -> bool:
+        """Handles one message in the caller's transaction; False when it was handled before."""
         envelope = envelope_pb2.EventEnvelope.FromString(message.data)
         if await self._already_handled(connection, envelope.event_id):
-            return
+            return False
         await self._handler(connection, envelope)
         await connection.execute(
             sa.insert(self._processed).values(consumer=self.name, event_id=envelope.event_id)
         )
-        self.handled += 1
+        return True
 
     async def _already_handled(self, connection: AsyncConnection, event_id: str) -> bool:
         query = sa.select(sa.literal(1)).where(

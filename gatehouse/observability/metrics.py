@@ -36,6 +36,12 @@ CONSUMER_LAG = Gauge(
     "gatehouse_consumer_pending_messages", "JetStream messages not yet delivered to a durable consumer.",
     ["consumer"],
 )
+CONSUMER_HANDLED = Counter(
+    "gatehouse_consumer_handled_events",
+    "Events this process's durable consumer handled for the first time (counted after the commit;"
+    " redeliveries and events another replica handled are skipped, parked events are not counted).",
+    ["consumer"],
+)
 
 
 def exposition() -> tuple[bytes, str]:

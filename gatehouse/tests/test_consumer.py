@@ -1,4 +1,5 @@
 from nats.aio.msg import Msg
+from prometheus_client import REGISTRY
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.messaging.consumer import DurableConsumer, _pending_after
@@ -46,6 +47,21 @@ async def test_a_failing_event_is_retried_later_without_holding_back_the_rest(en
     await consumer._handle_batch([bad, good])
     assert seen == ["good"]
     assert (good.acked, bad.acked, bad.naked) == (1, 0, 1)
+
+
+async def test_the_handled_counter_counts_each_event_once_after_its_commit(engine, store):
+    async def handler(connection, envelope):
+        if envelope.event_id == "bad":
+            raise ValueError("cannot project this one")
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("gatehouse_consumer_handled_events_total", {"consumer": "counting-consumer"})
+
+    consumer = DurableConsumer(None, engine, store, "counting-consumer", handler, stream="S")
+    events = [Message(envelope_pb2.EventEnvelope(event_id=name)) for name in ("one", "bad", "two")]
+    await consumer._handle_batch(events)  # the batch rolls back, then goes one at a time
+    await consumer._handle_batch([Message(envelope_pb2.EventEnvelope(event_id="one"))])  # a redelivery
+    assert counted() == consumer.handled == 2
 
 
 class LostSubscription:

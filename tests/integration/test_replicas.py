@@ -1,14 +1,18 @@
 """Two replicas of the gateway and of every service behind one NATS and one database (PostgreSQL
 with GATEHOUSE_TEST_DATABASE_URL, as in CI's second pass; else SQLite files both share): the flow
 (log in, token, twine upload, security logs, Simple API) works through either gateway, and the
-audit projection, fed by two audit consumers on one durable, holds every event exactly once."""
+audit projection, fed by two audit consumers on one durable, holds every event exactly once, and
+both consumers project a share of a burst (each replica's gatehouse_consumer_handled_events_total)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 import requests
 import sqlalchemy as sa
 
+from bench.audit_events import Publisher, failed_logins
 from tests.integration.audit_helpers import audit_engine, wait_until
 from tests.integration.flow import Maintainer, build_project, twine_upload
 from tests.integration.harness import drop_postgres_databases, postgres_base_url
@@ -90,4 +94,51 @@ def test_the_audit_projection_is_exactly_once_with_two_consumers(replicated, rit
         assert sample(metrics, "gatehouse_grpc_requests_total", service="tokens", method="IssueToken", outcome="OK") > 0
     verified = replicated.gateways[1].cli("audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert replicated.alive()
+
+
+BURST_IP = "198.51.100.77"
+BURST, WAVES, WAVE_PAUSE = 300, 20, 0.2  # ~4 s of events: several one-second fetches of each replica
+
+
+def _publish_in_waves(nats_url: str, envelopes, waves: int, pause: float) -> None:
+    async def run():
+        size = -(-len(envelopes) // waves)
+        async with Publisher(nats_url) as publisher:
+            for start in range(0, len(envelopes), size):
+                for envelope in envelopes[start:start + size]:
+                    await publisher.publish(envelope)
+                await asyncio.sleep(pause)
+
+    asyncio.run(run())
+
+
+def _handled_by_each(replicated) -> list[float]:
+    """Events each audit replica's projector committed since it started (its own counter)."""
+    return [sample(metrics_of(replicated.metrics_url("audit", replica)), "gatehouse_consumer_handled_events_total",
+                   consumer="audit-projector") for replica in range(2)]
+
+
+def test_both_audit_replicas_project_a_share_of_a_burst(replicated, nats):
+    engine = audit_engine(replicated.gateways[0])
+
+    def settled(wanted_from_burst: int):
+        """(counters, projected rows) once the burst's events are in and the counters add up
+        to the rows (every row projected by exactly one replica), else None."""
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT count(*) FROM security_events")).scalar()
+            burst = connection.execute(sa.text("SELECT count(DISTINCT event_id) FROM security_events "
+                                               "WHERE actor_ip = :ip"), {"ip": BURST_IP}).scalar()
+        handled = _handled_by_each(replicated)
+        return (handled, rows) if burst == wanted_from_burst and sum(handled) == rows else None
+
+    before, rows_before = wait_until(lambda: settled(0), timeout=30)
+    envelopes = failed_logins(BURST, ip=BURST_IP)
+    _publish_in_waves(nats.url, envelopes, WAVES, WAVE_PAUSE)
+    after, rows_after = wait_until(lambda: settled(BURST), timeout=60)
+    engine.dispose()
+    shares = [now - then for now, then in zip(after, before)]
+    # Every row projected meanwhile (the burst's, each once) by exactly one replica, and by both in turn.
+    assert sum(shares) == rows_after - rows_before >= BURST
+    assert all(share > 0 for share in shares), shares
     assert replicated.alive()

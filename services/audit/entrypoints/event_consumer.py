@@ -46,7 +46,7 @@ class ParkingConsumer(DurableConsumer):
             fresh = [envelope for envelope in unique if envelope.event_id in claimed]
             if fresh:
                 await project_batch(connection, fresh, check_known=False)
-        self.handled += len(fresh)
+        self._count_handled(len(fresh))
 
     async def _on_failure(self, message, error: Exception) -> None:
         """Retries a failed message MAX_DELIVERIES times, or parks it (stored, logged, acked)."""

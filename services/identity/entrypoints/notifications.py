@@ -192,7 +192,7 @@ class AlertConsumer(DurableConsumer):
             if new:
                 rows = [{"consumer": self.name, "event_id": event_id} for event_id in sorted(new)]
                 await connection.execute(sa.insert(self._processed), rows)
-        self.handled += len(new)
+        self._count_handled(len(new))
 
 
 def _without_rule(message) -> envelope_pb2.EventEnvelope | None:
