@@ -33,7 +33,7 @@ install_tools() {
 build_local_base() {
     local rootfs container mountpoint
     rootfs=$(mktemp -d /var/tmp/gatehouse-base.XXXXXX)
-    trap 'rm -rf "$rootfs"' RETURN
+    trap 'rm -rf "$rootfs"; trap - RETURN' RETURN
     echo "debootstrap: bookworm, minbase + $BASE_PACKAGES"
     debootstrap --variant=minbase --include="$BASE_PACKAGES" bookworm "$rootfs" >"$rootfs.log" 2>&1 \
         || { tail -20 "$rootfs.log"; return 1; }
