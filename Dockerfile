@@ -2,6 +2,7 @@
 # One image for every Gatehouse process. The argument picks the entry point:
 #   docker run IMAGE gateway             the gateway (the default)
 #   docker run IMAGE services.identity   a service (identity, mfa, tokens, uploads, audit)
+# Without a Docker engine, `make image` builds this file with buildah (deploy/k8s/README.md).
 # It runs as an unprivileged user and needs no writable root file system: mount volumes
 # (Kubernetes: emptyDir) on /tmp and on /var/lib/gatehouse (uploads: its files volume there).
 ARG PYTHON_IMAGE=python:3.12-slim-bookworm

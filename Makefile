@@ -8,7 +8,7 @@ GENERATED := gatehouse/events/v1/envelope_pb2.py
 BUF := .tools/node_modules/.bin/buf
 AXE := .tools/node_modules/axe-core/axe.min.js
 
-.PHONY: setup run test test-unit test-integration lint-proto bench clean
+.PHONY: setup run test test-unit test-integration lint-proto bench clean image image-smoke
 
 setup: $(STAMP) $(GENERATED)
 
@@ -48,6 +48,14 @@ test-unit: setup
 
 test-integration: setup
 	$(PY) -m pytest -q -p no:cacheprovider tests/integration
+
+# The container image from the Dockerfile, built with buildah (no Docker engine): see
+# deploy/k8s/README.md. image-smoke runs every process from it read-only and checks /healthz.
+image:
+	bash deploy/image/build.sh
+
+image-smoke:
+	bash deploy/image/smoke.sh
 
 clean:
 	rm -rf $(VENV) .tools var .bench-venv
