@@ -194,11 +194,15 @@ class DurableConsumer:
         envelope = envelope_pb2.EventEnvelope.FromString(message.data)
         if await self._already_handled(connection, envelope.event_id):
             return False
-        await self._handler(connection, envelope)
+        await self._apply(connection, envelope, message)
         await connection.execute(
             sa.insert(self._processed).values(consumer=self.name, event_id=envelope.event_id)
         )
         return True
+
+    async def _apply(self, connection: AsyncConnection, envelope: envelope_pb2.EventEnvelope, message) -> None:
+        """Runs the handler on one message's event; subclasses may also read the message's metadata."""
+        await self._handler(connection, envelope)
 
     async def _already_handled(self, connection: AsyncConnection, event_id: str) -> bool:
         query = sa.select(sa.literal(1)).where(

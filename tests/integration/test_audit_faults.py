@@ -1,5 +1,6 @@
 """Faults with real processes: the audit service killed and started again, NATS away during a burst, a poisoned
-message. Every event is projected once, in per-stream order, and nothing blocks the log."""
+message, a chain published out of order. Every event is projected once, in per-stream order, and nothing
+blocks the log."""
 
 from __future__ import annotations
 
@@ -137,3 +138,12 @@ def test_a_poisoned_message_is_parked_and_does_not_block_the_log(gatehouse, nats
     first, second = listed.stdout.splitlines()  # newest first
     assert undecodable.event_id in first and "cannot be decoded" in first
     assert "an unreadable envelope" in second
+
+
+def test_events_published_out_of_stream_order_are_projected_in_order_with_intact_chains(gatehouse, nats):
+    chain = failed_logins(4, ip="198.51.100.30")
+    publish(nats, [chain[2], chain[0], chain[3], chain[1]])  # each successor reaches the projector first
+    events = wait_until(lambda: (lambda log: log if len(log) == 4 else None)(
+        operator_log_of_ip(gatehouse, "198.51.100.30")), timeout=60)
+    assert [e["version"] for e in reversed(events)] == [1, 2, 3, 4]  # newest first
+    assert all(e["chain_ok"] for e in events)

@@ -8,21 +8,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from gatehouse.events.v1 import envelope_pb2
 from services.audit.adapters import batch_repository, repository
 from services.audit.domain import chain, projection
+from services.audit.domain.errors import PredecessorNotProjected
 
 log = structlog.get_logger(__name__)
 
 
-async def project_envelope(connection: AsyncConnection, envelope: envelope_pb2.EventEnvelope) -> bool:
+async def project_envelope(
+    connection: AsyncConnection, envelope: envelope_pb2.EventEnvelope, wait_for_predecessor: bool = False
+) -> bool:
     """Projects one event in the caller's transaction, checking its hash-chain link on the way.
 
     Returns False (and changes nothing) for an event already projected. A broken link is
     stored as chain_ok=False and logged as an error, never refused: the log must show it.
-    Raises only database errors.
+    With `wait_for_predecessor`, an event more than one version past its stream's head is
+    not judged yet: it raises PredecessorNotProjected (and changes nothing), so the caller
+    can retry it once the events before it are in. Otherwise raises only database errors.
     """
     if await repository.has_event(connection, envelope.event_id):
         return False
     stored_head = await repository.chain_head(connection, envelope.service, envelope.stream)
     head = stored_head or chain.ChainHead()
+    if wait_for_predecessor and envelope.version > head.version + 1:
+        raise PredecessorNotProjected(
+            f"event {envelope.event_id} is version {envelope.version} of {envelope.service}/{envelope.stream}, "
+            f"whose projection has reached version {head.version}"
+        )
     verdict = chain.check_link(head, envelope)
     if not verdict.ok:
         log.error(
@@ -58,6 +68,15 @@ def _link_and_project(envelopes, heads: dict) -> list[projection.ProjectedEvent]
         records.append(projection.project(envelope, chain_ok=verdict.ok))
         heads[key] = chain.advance(head, envelope)
     return records
+
+
+async def place_batch(
+    connection: AsyncConnection, envelopes: list[envelope_pb2.EventEnvelope], overdue: set[str]
+) -> chain.Placement:
+    """Sorts distinct events against their streams' stored heads (see chain.place): which to
+    project now, in what order, and which wait for a predecessor. Raises database errors."""
+    heads = await batch_repository.heads_of(connection, {(e.service, e.stream) for e in envelopes})
+    return chain.place(envelopes, heads, overdue)
 
 
 async def project_batch(

@@ -3,13 +3,19 @@
 While projecting, the audit service keeps per (service, stream) the last version and hash it
 saw and checks each new event against that head; `first_break` runs the same check over a
 whole stored log, in stream order, for `verify`.
+
+Events can reach the projector out of stream order (JetStream redelivers a lost or refused
+message after later ones, e.g. after a stream-leader fail-over), so `place` orders a batch
+and holds back an event whose predecessor has not been projected yet: judging it against the
+head would report a break that is only a late delivery.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
 
 from gatehouse.events.v1 import envelope_pb2
 from gatehouse.eventstore.hashing import GENESIS_HASH, chain_hash
@@ -66,6 +72,52 @@ def advance(head: ChainHead, envelope: envelope_pb2.EventEnvelope) -> ChainHead:
     if envelope.version > head.version:
         return ChainHead(envelope.version, envelope.hash)
     return head
+
+
+StreamKey = tuple[str, str]
+
+
+@dataclass
+class Placement:
+    """A batch sorted for projection: `ready` in the order to project (each stream's events
+    by version), `waiting` those whose predecessor is neither projected nor in the batch."""
+
+    ready: list[envelope_pb2.EventEnvelope] = field(default_factory=list)
+    waiting: list[envelope_pb2.EventEnvelope] = field(default_factory=list)
+
+
+def place(
+    envelopes: Iterable[envelope_pb2.EventEnvelope],
+    heads: dict[StreamKey, ChainHead],
+    overdue: Collection[str] = (),
+) -> Placement:
+    """Sorts `envelopes` (distinct events) against their streams' projected `heads`.
+
+    An event is ready when its version is at most one past its stream's head (counting the
+    ready events before it); one further on waits for its predecessor, unless its id is in
+    `overdue` (it has waited long enough: it is placed and its link check reports the gap).
+    Only versions are compared here: a wrong prev_hash or hash on a ready event is still
+    a break, reported by `check_link` as soon as it is projected.
+    """
+    placement = Placement()
+    reached = {key: head.version for key, head in heads.items()}
+    held: dict[StreamKey, dict[int, list]] = defaultdict(lambda: defaultdict(list))
+    for envelope in envelopes:
+        key = (envelope.service, envelope.stream)
+        if envelope.version > reached.get(key, 0) + 1 and envelope.event_id not in overdue:
+            held[key][envelope.version].append(envelope)
+            continue
+        _take(placement, reached, key, envelope)
+        while held[key].get(reached[key] + 1):  # a successor that arrived first can go now
+            for successor in held[key].pop(reached[key] + 1):
+                _take(placement, reached, key, successor)
+    placement.waiting = [e for versions in held.values() for events in versions.values() for e in events]
+    return placement
+
+
+def _take(placement: Placement, reached: dict[StreamKey, int], key: StreamKey, envelope) -> None:
+    placement.ready.append(envelope)
+    reached[key] = max(reached.get(key, 0), envelope.version)
 
 
 class ChainWalker:

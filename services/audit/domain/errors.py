@@ -35,3 +35,10 @@ class UndecodablePayload(AuditError):
     """An event of a known type whose payload does not parse: it is parked, not projected."""
 
     code = "undecodable_payload"
+
+
+class PredecessorNotProjected(AuditError):
+    """An event whose stream's previous event has not been projected yet: it is redelivered
+    later rather than judged a chain break (it may simply have arrived first)."""
+
+    code = "predecessor_not_projected"

@@ -4,6 +4,13 @@ It parks a message it cannot handle after MAX_DELIVERIES attempts, or at once wh
 envelope or payload does not parse (stored in `parked_events`, logged as an error,
 acknowledged) so that one poisoned message never holds the log back, and it can replay the
 whole stream into an emptied projection on request (`rebuild`).
+
+An event whose stream's previous event is not projected yet (JetStream redelivers a lost or
+refused message after later ones, e.g. after a stream-leader fail-over) is not judged against
+the chain: it is nak'ed with a growing delay and projected once its predecessor is in. After
+PREDECESSOR_WAIT_DELIVERIES deliveries (over a minute, longer than the consumer's 30 s
+ack_wait after which a lost message comes back) it is projected anyway, and its link check
+reports the gap as a chain break, as it would for a predecessor that was parked or deleted.
 """
 
 from __future__ import annotations
@@ -18,8 +25,8 @@ from gatehouse.messaging.consumer import DurableConsumer
 from gatehouse.messaging.jetstream import SUBJECT_ROOT
 from gatehouse.service_runtime import EventSourcedRuntime
 from services.audit.adapters import batch_repository, maintenance
-from services.audit.application.projector import project_batch, project_envelope
-from services.audit.domain.errors import UndecodablePayload
+from services.audit.application.projector import place_batch, project_batch, project_envelope
+from services.audit.domain.errors import PredecessorNotProjected, UndecodablePayload
 
 log = structlog.get_logger(__name__)
 
@@ -29,27 +36,72 @@ MAX_DELIVERIES = 3
 BATCH_SIZE = 1000
 RETRY_DELAY = 1.0
 CATCH_UP_POLL = 0.2
+PREDECESSOR_WAIT_DELIVERIES = 12
+FIRST_WAIT_DELAY = 0.25
+LONGEST_WAIT_DELAY = 10.0
+
+
+def predecessor_wait_delay(delivered: int) -> float:
+    """Seconds until an event waiting for its predecessor comes back: 0.25, 0.5, 1, ... 10 s,
+    about 66 s over PREDECESSOR_WAIT_DELIVERIES deliveries."""
+    return min(FIRST_WAIT_DELAY * 2 ** max(delivered - 1, 0), LONGEST_WAIT_DELAY)
+
+
+def _waited_enough(message) -> bool:
+    return message.metadata.num_delivered >= PREDECESSOR_WAIT_DELIVERIES
 
 
 class ParkingConsumer(DurableConsumer):
     """A DurableConsumer that projects a whole fetched batch with a few multi-row statements
-    (project_batch), falls back to one event at a time when the batch fails, and parks, rather
-    than retries forever, a message that keeps failing."""
+    (project_batch), falls back to one event at a time when the batch fails, parks, rather
+    than retries forever, a message that keeps failing, and sends back for later an event
+    that arrived before its stream's previous event."""
 
-    async def _handle_together(self, messages) -> None:
+    async def _handle_batch(self, messages) -> None:
+        """Projects a fetched batch, acknowledges it and sends back for later the events whose
+        predecessor is not projected yet; one event at a time if the batch fails."""
+        try:
+            waiting = await self._handle_together(messages)
+        except Exception:
+            await self._handle_singly(messages)
+            return
+        for message, waits in zip(messages, waiting):
+            if waits:
+                await self._wait_for_predecessor(message)
+            else:
+                await message.ack()
+
+    async def _handle_together(self, messages) -> list[bool]:
+        """Projects in one transaction the batch's events that can be placed in their chains;
+        returns, per message, whether its event waits for its predecessor instead."""
         envelopes = [envelope_pb2.EventEnvelope.FromString(message.data) for message in messages]
         unique = list({envelope.event_id: envelope for envelope in envelopes}.values())
+        overdue = {e.event_id for e, message in zip(envelopes, messages) if _waited_enough(message)}
         async with self._engine.begin() as connection:
-            claimed = await batch_repository.claim(
-                connection, self._processed, self.name, [envelope.event_id for envelope in unique]
-            )
-            fresh = [envelope for envelope in unique if envelope.event_id in claimed]
+            placement = await place_batch(connection, unique, overdue)
+            ids = [envelope.event_id for envelope in placement.ready]
+            claimed = await batch_repository.claim(connection, self._processed, self.name, ids) if ids else set()
+            fresh = [envelope for envelope in placement.ready if envelope.event_id in claimed]
             if fresh:
                 await project_batch(connection, fresh, check_known=False)
         self._count_handled(len(fresh))
+        waiting = {envelope.event_id for envelope in placement.waiting}
+        if waiting:
+            log.info("audit.events_wait_for_predecessor", count=len(waiting))
+        return [envelope.event_id in waiting for envelope in envelopes]
+
+    async def _apply(self, connection, envelope, message) -> None:
+        await self._handler(connection, envelope, wait_for_predecessor=not _waited_enough(message))
+
+    async def _wait_for_predecessor(self, message) -> None:
+        await message.nak(delay=predecessor_wait_delay(message.metadata.num_delivered))
 
     async def _on_failure(self, message, error: Exception) -> None:
-        """Retries a failed message MAX_DELIVERIES times, or parks it (stored, logged, acked)."""
+        """Retries a failed message MAX_DELIVERIES times, or parks it (stored, logged, acked);
+        an event that waits for its predecessor comes back later, neither failed nor parked."""
+        if isinstance(error, PredecessorNotProjected):
+            await self._wait_for_predecessor(message)
+            return
         delivered = message.metadata.num_delivered
         # Bytes that do not parse never will: park them at once rather than retry.
         hopeless = isinstance(error, (UndecodablePayload, DecodeError))

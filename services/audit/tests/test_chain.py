@@ -73,3 +73,29 @@ def test_a_walker_names_a_stream_whose_tail_is_missing():
     del projected[("identity", "user-a")]
     assert walker.missing_tail(projected).stream == "token-b"
     assert walker.missing_tail({}) is None
+
+
+def test_place_puts_a_successor_that_arrived_first_after_its_predecessor():
+    first, second, third = _stream()
+    placement = chain.place([third, first, second], {})
+    assert [e.version for e in placement.ready] == [1, 2, 3] and placement.waiting == []
+
+
+def test_place_holds_an_event_whose_predecessor_is_neither_projected_nor_in_the_batch():
+    first, second, third = _stream()
+    head = chain.advance(chain.ChainHead(), first)
+    placement = chain.place([third], {("identity", "user-a"): head})
+    assert placement.ready == [] and placement.waiting == [third]
+
+
+def test_place_lets_an_overdue_event_go_and_its_held_successors_after_it():
+    events = _stream(4)
+    placement = chain.place([events[3], events[2]], {}, overdue={events[2].event_id})
+    assert [e.version for e in placement.ready] == [3, 4] and placement.waiting == []
+
+
+def test_place_does_not_hold_a_wrong_prev_hash_whose_predecessor_is_projected():
+    first, second, _ = _stream()
+    second.prev_hash = "1" * 64
+    head = chain.advance(chain.ChainHead(), first)
+    assert chain.place([second], {("identity", "user-a"): head}).ready == [second]
