@@ -52,6 +52,8 @@ def _post(session: requests.Session, url: str, token: str, content: bytes) -> tu
     before = time.perf_counter()
     answer = session.post(f"{url}/legacy/", data=fields, files={"content": (FILENAME, content)},
                           headers=_basic(token), timeout=30)
+    if answer.status_code >= 500:  # say why, for the failed assertion that follows
+        print(f"POST /legacy/ answered {answer.status_code}: {answer.reason} {answer.text.strip()}")
     return answer.status_code, time.perf_counter() - before
 
 
@@ -103,6 +105,14 @@ def table(rounds: int, latencies: list[list[float]]) -> None:
     record("upload_auth_latency", [row("latency token auth adds to an upload, p50", f"{added:.2f} ms", "< 3 ms", added < 3)])
 
 
+def _print_errors(logs: Path) -> None:
+    """The error lines of every process's log (the instance's directory goes away with it)."""
+    for log_file in sorted(logs.glob("*.log")):
+        for line in log_file.read_text(errors="replace").splitlines():
+            if '"level": "error"' in line or "Traceback" in line:
+                print(f"{log_file.name}: {line[:2000]}")
+
+
 def run(rounds: int) -> None:
     """Starts an instance, measures, prints the table."""
     with tempfile.TemporaryDirectory(prefix="gh-bench-upload-auth-") as scratch:
@@ -110,6 +120,9 @@ def run(rounds: int) -> None:
         instance.start()
         try:
             latencies = measure(instance.url, _users(instance), rounds)
+        except AssertionError:
+            _print_errors(instance.data_dir / "logs")
+            raise
         finally:
             instance.stop()
     table(rounds, latencies)

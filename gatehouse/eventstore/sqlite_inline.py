@@ -57,6 +57,9 @@ class InlineConnection(aiosqlite.Connection):
     async def _execute(self, fn, *args, **kwargs):
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
+        # Before the call, never after it: a task cancelled while it yields has then done
+        # nothing, rather than left the connection in a state SQLAlchemy does not know about.
+        await _Turns.take()
         deadline, pause = None, FIRST_PAUSE
         while True:
             try:
@@ -71,7 +74,6 @@ class InlineConnection(aiosqlite.Connection):
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, LONGEST_PAUSE)
                 continue
-            await _Turns.take()
             return result
 
 
