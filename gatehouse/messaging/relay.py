@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -15,6 +16,8 @@ from gatehouse.eventstore.store import EventStore, envelope_from_row
 from gatehouse.messaging.jetstream import subject_for
 from gatehouse.messaging.lease import RelayLease
 from gatehouse.observability.metrics import OUTBOX_LAG
+
+LAG_REPORT_INTERVAL = 0.5  # seconds between two outbox lag counts while events flow
 
 log = structlog.get_logger(__name__)
 
@@ -64,6 +67,7 @@ class OutboxRelay:
         self._poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._stopping = False
+        self._lag_reported_at = -LAG_REPORT_INTERVAL
 
     def notify(self) -> None:
         """Called after a commit that recorded events."""
@@ -77,9 +81,17 @@ class OutboxRelay:
                 await self._sleep(self._poll_interval * 4)
                 continue
             published = await self.relay_pending()
-            await self._report_lag()
-            if not published:
+            await self._report_lag_now_and_then()
+            if published < self._batch_size:
+                # All caught up: a commit since the read set the wake-up, so this returns at once.
                 await self._sleep(self._poll_interval)
+
+    async def _report_lag_now_and_then(self) -> None:
+        # A count per round would cost as much as relaying a busy service's events.
+        now = time.monotonic()
+        if now - self._lag_reported_at >= LAG_REPORT_INTERVAL:
+            self._lag_reported_at = now
+            await self._report_lag()
 
     async def _report_lag(self) -> None:
         try:
