@@ -144,8 +144,11 @@ def test_the_configuration_points_each_process_at_the_services_and_nats(objects)
     (config,) = [item["data"] for item in objects if item["kind"] == "ConfigMap" and item["metadata"]["name"] == "gatehouse-config"]
     services = of_kind(objects, "Service")
     for name in SERVICES:
-        host, port = config[f"GATEHOUSE_{name.upper()}_ADDRESS"].split(":")
+        address = config[f"GATEHOUSE_{name.upper()}_ADDRESS"]
+        assert address.startswith("dns:///"), address  # resolved to every pod, balanced round robin
+        host, port = address.removeprefix("dns:///").split(":")
         assert host == name and int(port) in {p["port"] for p in services[name]["spec"]["ports"]}
+        assert services[name]["spec"]["clusterIP"] == "None"  # headless: the name lists the pods
     assert config["GATEHOUSE_LISTEN_ADDRESS"] == "[::]:50051"
     for url in config["GATEHOUSE_NATS_URL"].split(","):
         host, port = url.removeprefix("nats://").split(":")

@@ -77,8 +77,10 @@ def tls_options(address: str) -> tuple:
 
 def balancing_options(address: str) -> tuple:
     """Channel options spreading calls over the replicas an address lists
-    (`ipv4:10.0.0.1:50051,10.0.0.2:50051`); gRPC's default would use only the first."""
-    return (("grpc.lb_policy_name", "round_robin"),) if "," in address else ()
+    (`ipv4:10.0.0.1:50051,10.0.0.2:50051`) or a name resolves to (`dns:///uploads:50051`, a
+    Kubernetes headless Service); gRPC's default would use only the first."""
+    several = "," in address or address.startswith("dns:")
+    return (("grpc.lb_policy_name", "round_robin"),) if several else ()
 
 
 def open_channel(settings: Settings, service: str) -> grpc.aio.Channel:

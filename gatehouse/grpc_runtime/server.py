@@ -45,10 +45,19 @@ def _prepare_address(address: str) -> None:
             path.unlink()  # a stale socket left by a killed process
 
 
+# Clients are asked to reconnect every few minutes, so that they resolve the service's name again
+# and spread their calls over replicas started since (a connection otherwise lasts for ever); calls
+# in flight, an upload's stream included, may finish within the grace period.
+SERVER_OPTIONS = (
+    ("grpc.max_connection_age_ms", 5 * 60 * 1000),
+    ("grpc.max_connection_age_grace_ms", 60 * 60 * 1000),
+)
+
+
 def build_server(process: ServiceProcess, service: str) -> grpc.aio.Server:
     """A gRPC server with the error-mapping and observing interceptors and the servicers."""
     observing = ObservingInterceptor(service, process.errors, process.refusals)
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(process.errors), observing])
+    server = grpc.aio.server(interceptors=[ErrorInterceptor(process.errors), observing], options=SERVER_OPTIONS)
     process.register(server)
     return server
 
