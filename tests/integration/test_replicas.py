@@ -135,7 +135,9 @@ def test_both_audit_replicas_project_a_share_of_a_burst(replicated, nats):
     before, rows_before = wait_until(lambda: settled(0), timeout=30)
     envelopes = failed_logins(BURST, ip=BURST_IP)
     _publish_in_waves(nats.url, envelopes, WAVES, WAVE_PAUSE)
-    after, rows_after = wait_until(lambda: settled(BURST), timeout=60)
+    # One stream's burst split over two replicas is put in order by waiting (services/audit/README):
+    # 30 s or so here, for 300 events of one chain.
+    after, rows_after = wait_until(lambda: settled(BURST), timeout=150)
     engine.dispose()
     shares = [now - then for now, then in zip(after, before)]
     # Every row projected meanwhile (the burst's, each once) by exactly one replica, and by both in turn.

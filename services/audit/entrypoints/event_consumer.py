@@ -8,7 +8,7 @@ whole stream into an emptied projection on request (`rebuild`).
 An event whose stream's previous event is not projected yet (JetStream redelivers a lost or
 refused message after later ones, e.g. after a stream-leader fail-over) is not judged against
 the chain: it is nak'ed with a growing delay and projected once its predecessor is in. After
-PREDECESSOR_WAIT_DELIVERIES deliveries (over a minute, longer than the consumer's 30 s
+PREDECESSOR_WAIT_DELIVERIES deliveries (over 40 s, longer than the consumer's 30 s
 ack_wait after which a lost message comes back) it is projected anyway, and its link check
 reports the gap as a chain break, as it would for a predecessor that was parked or deleted.
 """
@@ -36,14 +36,16 @@ MAX_DELIVERIES = 3
 BATCH_SIZE = 1000
 RETRY_DELAY = 1.0
 CATCH_UP_POLL = 0.2
-PREDECESSOR_WAIT_DELIVERIES = 12
-FIRST_WAIT_DELAY = 0.25
-LONGEST_WAIT_DELAY = 10.0
+# Short waits: the predecessor is usually in a batch another replica is committing right now, and
+# each round places every event whose predecessor is in; 45 deliveries still span over 40 s.
+PREDECESSOR_WAIT_DELIVERIES = 45
+FIRST_WAIT_DELAY = 0.1
+LONGEST_WAIT_DELAY = 1.0
 
 
 def predecessor_wait_delay(delivered: int) -> float:
-    """Seconds until an event waiting for its predecessor comes back: 0.25, 0.5, 1, ... 10 s,
-    about 66 s over PREDECESSOR_WAIT_DELIVERIES deliveries."""
+    """Seconds until an event waiting for its predecessor comes back: 0.1, 0.2, 0.4, 0.8, then
+    1 s, about 41 s over PREDECESSOR_WAIT_DELIVERIES deliveries."""
     return min(FIRST_WAIT_DELAY * 2 ** max(delivered - 1, 0), LONGEST_WAIT_DELAY)
 
 
