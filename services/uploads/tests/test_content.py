@@ -50,3 +50,15 @@ def test_the_size_limit_comes_from_the_environment():
 
     assert max_file_size({"GATEHOUSE_MAX_FILE_SIZE": "1000"}) == 1000
     assert max_file_size({}) == 100 * 1024 * 1024
+
+
+def test_hashing_in_two_parts_gives_the_digests_of_hashing_at_once():
+    data = bytes(range(256)) * 5000
+    whole, split = ContentMeter(10**9, "demo"), ContentMeter(10**9, "demo")
+    for meter in (whole, split):
+        meter.count(len(data))
+    whole.update(data)
+    split.update_sha2_blake2(data)  # the threads may finish in either order
+    split.update_md5(data)
+    assert split.digests() == whole.digests()
+    assert whole.digests().md5 == hashlib.md5(data).hexdigest()
